@@ -1,0 +1,315 @@
+//! Project and dataset subcommands: new, import, export, stats, check.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Subcommand};
+
+use super::{print_json, watch_progress};
+use crate::export::export_masks;
+use crate::import::{MaskImportOptions, import_masks};
+use crate::progress::Progress;
+use crate::project::{ImageStatus, Instance, Preset, Project, Tool};
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// Folder of the new project (created if missing).
+    pub path: PathBuf,
+    /// Class list and variants to start from: `atwork` or `empty`.
+    #[arg(long, default_value = "empty")]
+    pub preset: String,
+    /// Display name (default: the folder name).
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Photos plus class-id masks (8-bit greyscale or palette PNGs) become polygon instances.
+    Masks(ImportMasksArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportMasksArgs {
+    #[arg(long)]
+    pub project: PathBuf,
+    /// Folder of photos (searched recursively).
+    #[arg(long)]
+    pub images: PathBuf,
+    /// Folder of masks, mirroring the photo folder's layout, `.png`.
+    #[arg(long)]
+    pub masks: PathBuf,
+    /// Mask value of the background (0 is always background too).
+    #[arg(long, default_value_t = 0)]
+    pub background: u8,
+    /// Per class, photos sorted by name: TRAIN,VAL,TEST counts (e.g. 22,4,4).
+    #[arg(long, value_parser = parse_split)]
+    pub split_per_class: Option<[usize; 3]>,
+    /// Drop regions and holes smaller than this (pixels); default: the project's setting.
+    #[arg(long)]
+    pub min_region_px: Option<u32>,
+    /// Simplification tolerance in pixels; default: the project's setting.
+    #[arg(long)]
+    pub simplify_px: Option<f32>,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_split(text: &str) -> Result<[usize; 3], String> {
+    let parts: Vec<&str> = text.split(',').collect();
+    let err = || format!("expected three counts TRAIN,VAL,TEST such as 22,4,4, got {text:?}");
+    if parts.len() != 3 {
+        return Err(err());
+    }
+    let mut counts = [0usize; 3];
+    for (c, p) in counts.iter_mut().zip(parts) {
+        *c = p.trim().parse().map_err(|_| err())?;
+    }
+    Ok(counts)
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// One 8-bit PNG per labelled image with the variant's label ids (0 background, 255 ignore).
+    Masks(ExportMasksArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportMasksArgs {
+    #[arg(long)]
+    pub project: PathBuf,
+    /// Dataset variant (e.g. full, binary).
+    #[arg(long, default_value = "full")]
+    pub variant: String,
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[arg(long)]
+    pub project: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[arg(long)]
+    pub project: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SaveLoopArgs {
+    #[arg(long)]
+    pub project: PathBuf,
+    /// Number of saves (0: until killed).
+    #[arg(long, default_value_t = 0)]
+    pub count: u64,
+}
+
+fn open(path: &std::path::Path) -> anyhow::Result<Project> {
+    Ok(Project::open(path)?)
+}
+
+pub fn new_project(args: &NewArgs) -> anyhow::Result<()> {
+    let Some(preset) = Preset::parse(&args.preset) else {
+        bail!("unknown preset {:?}; choose atwork or empty", args.preset);
+    };
+    let name = args.name.clone().unwrap_or_else(|| {
+        args.path.file_name().map_or_else(
+            || "project".to_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    });
+    let project = Project::create(&args.path, &name, preset)?;
+    println!(
+        "created project {:?} with {} classes in {}",
+        project.file.name,
+        project.file.classes.len(),
+        args.path.display()
+    );
+    Ok(())
+}
+
+pub fn import(cmd: &ImportCommand) -> anyhow::Result<()> {
+    let ImportCommand::Masks(args) = cmd;
+    let mut project = open(&args.project)?;
+    let settings = project.file.import.clone();
+    let options = MaskImportOptions {
+        images_dir: args.images.clone(),
+        masks_dir: args.masks.clone(),
+        background: args.background,
+        split_per_class: args.split_per_class,
+        min_region_px: args.min_region_px.unwrap_or(settings.min_region_px),
+        simplify_px: args.simplify_px.unwrap_or(settings.simplify_px),
+    };
+    if !(options.simplify_px >= 0.0 && options.simplify_px <= 100.0) {
+        bail!(
+            "--simplify-px must be between 0 and 100 pixels, got {}",
+            options.simplify_px
+        );
+    }
+    let progress = Arc::new(Progress::default());
+    let stop = watch_progress(progress.clone());
+    let report = import_masks(&mut project, &options, &progress);
+    stop();
+    let report = report?;
+    if args.json {
+        return print_json(&report);
+    }
+    println!(
+        "imported {} photos in {:.2} s: {} labelled, {} unlabelled, {} instances",
+        report.photos, report.seconds, report.labelled, report.unlabelled, report.instances
+    );
+    println!(
+        "split: {} train, {} val, {} test, {} unassigned; dropped {} specks and {} holes under {} px",
+        report.train,
+        report.val,
+        report.test,
+        report.unassigned,
+        report.specks_dropped,
+        report.holes_dropped,
+        options.min_region_px
+    );
+    for w in &report.warnings {
+        println!("warning: {w}");
+    }
+    for s in &report.skipped {
+        println!("skipped: {s}");
+    }
+    Ok(())
+}
+
+pub fn export(cmd: &ExportCommand) -> anyhow::Result<()> {
+    let ExportCommand::Masks(args) = cmd;
+    let project = open(&args.project)?;
+    let progress = Arc::new(Progress::default());
+    let stop = watch_progress(progress.clone());
+    let report = export_masks(&project, &args.variant, &args.out, &progress);
+    stop();
+    let report = report?;
+    if args.json {
+        return print_json(&report);
+    }
+    println!(
+        "wrote {} masks ({}) to {} in {:.2} s; {} unlabelled images skipped",
+        report.written,
+        args.variant,
+        args.out.display(),
+        report.seconds,
+        report.skipped_unlabelled
+    );
+    for b in &report.skipped_broken {
+        println!("skipped broken: {b}");
+    }
+    Ok(())
+}
+
+pub fn stats(args: &StatsArgs) -> anyhow::Result<()> {
+    let project = open(&args.project)?;
+    let stats = crate::stats::project_stats(&project);
+    if args.json {
+        return print_json(&stats);
+    }
+    println!(
+        "{} images: {} labelled, {} unlabelled, {} broken",
+        stats.images, stats.labelled, stats.unlabelled, stats.broken
+    );
+    let per_split: Vec<String> = stats
+        .images_per_split
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    println!("per split: {}", per_split.join(", "));
+    println!(
+        "{:<22} {:>9} {:>12} {:>8}",
+        "class", "instances", "train px", "train %"
+    );
+    for c in &stats.classes {
+        println!(
+            "{:<22} {:>9} {:>12} {:>7.3}%",
+            c.name,
+            c.instances,
+            c.pixels["train"],
+            100.0 * c.pixel_share["train"]
+        );
+    }
+    Ok(())
+}
+
+pub fn check(args: &CheckArgs) -> anyhow::Result<()> {
+    let project = open(&args.project)?;
+    let mut broken = 0;
+    for (i, image) in project.file.images.iter().enumerate() {
+        if let crate::project::AnnotationState::Broken(reason) = &project.annotations[i] {
+            println!("broken: {}: {reason}", image.file);
+            broken += 1;
+        }
+        if !project.image_path(i).is_file() {
+            println!("missing photo: {}", project.image_path(i).display());
+            broken += 1;
+        }
+    }
+    let labelled = (0..project.file.images.len())
+        .filter(|&i| project.status(i) == ImageStatus::Labelled)
+        .count();
+    println!(
+        "{} images, {labelled} labelled, {broken} problems",
+        project.file.images.len()
+    );
+    if broken > 0 {
+        bail!("{broken} problems in {}", args.project.display());
+    }
+    Ok(())
+}
+
+/// Rewrites the first image's annotation over and over; each line `saved N` is printed only after the
+/// atomic save of version N returned. Version N has N instances.
+pub fn save_loop(args: &SaveLoopArgs) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut project = open(&args.project)?;
+    if project.file.images.is_empty() {
+        bail!("the project has no images");
+    }
+    let class_id = project
+        .file
+        .classes
+        .first()
+        .context("the project has no classes")?
+        .id;
+    let image = project.file.images[0].clone();
+    let (w, h) = (image.width as f32, image.height as f32);
+    let mut stdout = std::io::stdout().lock();
+    let mut n = 1u64;
+    loop {
+        let instances = (0..n)
+            .map(|k| {
+                let t = (k % 50) as f32 / 50.0;
+                Instance {
+                    id: k as u32 + 1,
+                    class_id,
+                    outer: vec![
+                        [t * w * 0.5, 0.0],
+                        [w * 0.5 + t * w * 0.5, h * 0.5],
+                        [t * w * 0.5, h],
+                    ],
+                    holes: Vec::new(),
+                    order: k as i32,
+                    tool: Tool::Polygon,
+                }
+            })
+            .collect();
+        project.set_instances(0, instances)?;
+        writeln!(stdout, "saved {n}")?;
+        stdout.flush()?;
+        if args.count != 0 && n >= args.count {
+            return Ok(());
+        }
+        n += 1;
+    }
+}

@@ -1,0 +1,107 @@
+//! The headless command line: every studio action as a subcommand, for servers and scripts.
+//!
+//! Commands print a human summary, or one JSON object with `--json`. Errors go to stderr with a non-zero
+//! exit code and name the file and the problem.
+
+mod dataset;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// SegStudio: semantic-segmentation datasets and models of a robot's own objects.
+#[derive(Debug, Parser)]
+#[command(name = "segstudio", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open the studio window (the default without a subcommand).
+    Studio(StudioArgs),
+    /// Create a new project folder.
+    New(dataset::NewArgs),
+    /// Import an existing dataset into a project.
+    #[command(subcommand)]
+    Import(dataset::ImportCommand),
+    /// Export a project's annotations.
+    #[command(subcommand)]
+    Export(dataset::ExportCommand),
+    /// Print dataset statistics.
+    Stats(dataset::StatsArgs),
+    /// Check a project and list broken files.
+    Check(dataset::CheckArgs),
+    /// Repeatedly rewrite one annotation file, printing each finished save (crash-safety tests).
+    #[command(hide = true)]
+    SaveLoop(dataset::SaveLoopArgs),
+}
+
+/// Options of the studio window.
+#[derive(Debug, Args, Default)]
+pub struct StudioArgs {
+    /// Project folder to open (default: the last project, else the start screen).
+    pub project: Option<PathBuf>,
+    /// Save a screenshot of the window to this PNG after it has settled, then quit.
+    #[arg(long)]
+    pub screenshot: Option<PathBuf>,
+    /// Image (file name) to select when the project opens.
+    #[arg(long)]
+    pub image: Option<String>,
+}
+
+/// Runs a CLI command; returns the process exit code.
+pub fn run(command: Command) -> i32 {
+    let result = match command {
+        Command::Studio(_) => unreachable!("the studio is started by main"),
+        Command::New(args) => dataset::new_project(&args),
+        Command::Import(cmd) => dataset::import(&cmd),
+        Command::Export(cmd) => dataset::export(&cmd),
+        Command::Stats(args) => dataset::stats(&args),
+        Command::Check(args) => dataset::check(&args),
+        Command::SaveLoop(args) => dataset::save_loop(&args),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            1
+        }
+    }
+}
+
+/// Prints a serialisable value as one line of JSON.
+fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string(value)?);
+    Ok(())
+}
+
+/// Shows a job's progress on stderr (when it is a terminal) until `done` is set.
+fn watch_progress(progress: std::sync::Arc<crate::progress::Progress>) -> impl FnOnce() {
+    use std::io::IsTerminal as _;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let handle = std::io::stderr().is_terminal().then(|| {
+        let stop = stop.clone();
+        std::thread::Builder::new()
+            .name("cli-progress".into())
+            .spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let (done, total) = progress.counts();
+                    let eta = progress
+                        .eta()
+                        .map_or_else(String::new, |d| format!(", {:.0} s left", d.as_secs_f64()));
+                    eprint!("\r{}: {done}/{total}{eta}   ", progress.stage());
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+                eprintln!();
+            })
+            .ok()
+    });
+    move || {
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(Some(h)) = handle {
+            h.join().ok();
+        }
+    }
+}

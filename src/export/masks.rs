@@ -1,0 +1,106 @@
+//! Semantic label masks: one 8-bit PNG per labelled image, values = the variant's label ids.
+//!
+//! This is the one rasteriser of annotations to labels: training, evaluation and the other exporters use
+//! [`render_label_map`] so that every consumer sees the same pixels. Instances are painted in draw order
+//! (ascending `order`, then list order), each by the pixel-centre rule with its holes left open.
+
+use std::path::Path;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::geometry::paint_polygon;
+use crate::imageio::encode_label_png;
+use crate::progress::Progress;
+use crate::project::fsio::{FileError, atomic_write};
+use crate::project::{
+    IGNORE_LABEL, ImageStatus, Instance, Project, ProjectError, Variant, VariantTarget,
+};
+
+/// What an export wrote.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct MaskExportReport {
+    pub written: usize,
+    pub skipped_unlabelled: usize,
+    /// Images whose annotation file is broken, each with the reason.
+    pub skipped_broken: Vec<String>,
+    pub seconds: f64,
+}
+
+/// Paints the instances of one image into a row-major label map of the given size.
+pub fn render_label_map(
+    instances: &[Instance],
+    variant: &Variant,
+    width: u32,
+    height: u32,
+) -> Vec<u8> {
+    let mut labels = vec![0u8; width as usize * height as usize];
+    let mut order: Vec<&Instance> = instances.iter().collect();
+    order.sort_by_key(|inst| inst.order);
+    for inst in order {
+        let value = match variant.mapping.get(&inst.class_id) {
+            Some(VariantTarget::Label(l)) => *l,
+            Some(VariantTarget::Ignore) | None => IGNORE_LABEL,
+        };
+        paint_polygon(inst.rings(), &mut labels, width, height, value);
+    }
+    labels
+}
+
+/// Writes `out_dir/<image stem>.png` for every labelled image of the project.
+pub fn export_masks(
+    project: &Project,
+    variant_name: &str,
+    out_dir: &Path,
+    progress: &Progress,
+) -> Result<MaskExportReport, ProjectError> {
+    let started = Instant::now();
+    let variant = project.variant(variant_name).ok_or_else(|| {
+        let names: Vec<&str> = project
+            .file
+            .variants
+            .iter()
+            .map(|v| v.name.as_str())
+            .collect();
+        ProjectError::Other(format!(
+            "no variant {variant_name:?}; the project has {}",
+            names.join(", ")
+        ))
+    })?;
+    std::fs::create_dir_all(out_dir).map_err(|e| FileError::new("cannot create", out_dir, e))?;
+    let mut report = MaskExportReport::default();
+    let mut todo = Vec::new();
+    for (i, image) in project.file.images.iter().enumerate() {
+        match project.status(i) {
+            ImageStatus::Labelled => todo.push(i),
+            ImageStatus::Unlabelled => report.skipped_unlabelled += 1,
+            ImageStatus::Broken => report.skipped_broken.push(format!(
+                "{}: {}",
+                image.file,
+                match &project.annotations[i] {
+                    crate::project::AnnotationState::Broken(reason) => reason.as_str(),
+                    _ => "",
+                }
+            )),
+        }
+    }
+    progress.start_stage("exporting masks", todo.len() as u64);
+    todo.par_iter().try_for_each(|&i| {
+        progress
+            .check()
+            .map_err(|_| ProjectError::Other("export cancelled".into()))?;
+        let image = &project.file.images[i];
+        let labels = render_label_map(project.instances(i), variant, image.width, image.height);
+        let stem = Path::new(&image.file)
+            .file_stem()
+            .map_or_else(|| image.file.clone(), |s| s.to_string_lossy().into_owned());
+        let path = out_dir.join(format!("{stem}.png"));
+        atomic_write(&path, &encode_label_png(image.width, image.height, &labels))?;
+        progress.advance(1);
+        Ok::<(), ProjectError>(())
+    })?;
+    report.written = todo.len();
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}

@@ -1,0 +1,20 @@
+//! SegStudio: label, synthesize, train and evaluate semantic-segmentation datasets of a robot's objects.
+//!
+//! The library holds everything the studio does, so the GUI ([`ui`]), the CLI ([`cli`]) and tests share one
+//! implementation. The core modules have no GUI dependency:
+//!
+//! - [`project`]: the project folder, its files and their validation;
+//! - [`geometry`]: polygons with holes, rasterisation and contour tracing;
+//! - [`import`] / [`export`]: datasets in and out;
+//! - [`stats`]: dataset statistics;
+//! - [`progress`]: progress and cancellation of long jobs.
+
+pub mod cli;
+pub mod export;
+pub mod geometry;
+pub mod imageio;
+pub mod import;
+pub mod progress;
+pub mod project;
+pub mod stats;
+pub mod ui;

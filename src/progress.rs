@@ -1,0 +1,122 @@
+//! Progress and cancellation of long jobs, shared between the worker doing the job and whoever watches it
+//! (the studio's progress bar, the CLI's progress line).
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Shared progress of one job. Cheap to update from many worker threads.
+#[derive(Debug)]
+pub struct Progress {
+    total: AtomicU64,
+    done: AtomicU64,
+    cancelled: AtomicBool,
+    started: Instant,
+    stage: Mutex<String>,
+}
+
+/// The job was cancelled by the user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("cancelled")]
+pub struct Cancelled;
+
+impl Default for Progress {
+    fn default() -> Self {
+        Self {
+            total: AtomicU64::new(0),
+            done: AtomicU64::new(0),
+            cancelled: AtomicBool::new(false),
+            started: Instant::now(),
+            stage: Mutex::new(String::new()),
+        }
+    }
+}
+
+impl Progress {
+    /// Starts a new stage of `total` steps, resetting the count.
+    pub fn start_stage(&self, stage: &str, total: u64) {
+        if let Ok(mut s) = self.stage.lock() {
+            stage.clone_into(&mut s);
+        }
+        self.done.store(0, Ordering::Relaxed);
+        self.total.store(total, Ordering::Relaxed);
+    }
+
+    pub fn advance(&self, steps: u64) {
+        self.done.fetch_add(steps, Ordering::Relaxed);
+    }
+
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+
+    /// `Err(Cancelled)` once the job was cancelled; call between steps.
+    pub fn check(&self) -> Result<(), Cancelled> {
+        if self.is_cancelled() {
+            Err(Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    pub fn stage(&self) -> String {
+        self.stage.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// `(done, total)` of the current stage.
+    pub fn counts(&self) -> (u64, u64) {
+        (
+            self.done.load(Ordering::Relaxed),
+            self.total.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Fraction of the current stage done, in `0..=1`.
+    pub fn fraction(&self) -> f32 {
+        let (done, total) = self.counts();
+        if total == 0 {
+            0.0
+        } else {
+            (done as f32 / total as f32).min(1.0)
+        }
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Remaining time, extrapolated from the rate so far; `None` until there is a rate.
+    pub fn eta(&self) -> Option<Duration> {
+        let (done, total) = self.counts();
+        if done == 0 || total == 0 {
+            return None;
+        }
+        let per_step = self.elapsed().as_secs_f64() / done as f64;
+        Some(Duration::from_secs_f64(
+            per_step * total.saturating_sub(done) as f64,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_fraction_and_cancel() {
+        let p = Progress::default();
+        assert_eq!(p.eta(), None);
+        p.start_stage("import", 4);
+        p.advance(1);
+        assert!((p.fraction() - 0.25).abs() < 1e-6);
+        assert!(p.eta().is_some());
+        assert_eq!(p.check(), Ok(()));
+        p.cancel();
+        assert_eq!(p.check(), Err(Cancelled));
+        assert_eq!(p.stage(), "import");
+    }
+}

@@ -1,0 +1,325 @@
+//! The project: a folder with `project.ron`, the photos and one annotation file per photo.
+//!
+//! ```text
+//! P/project.ron              classes, variants, splits, settings (see [`schema`])
+//! P/images/<name>.jpg        the photos
+//! P/annotations/<stem>.ron   the instances of one photo
+//! P/backgrounds/ synth/ runs/ exports/   reserved for synthesis, training and exports
+//! ```
+//!
+//! Opening a project never fails because of one bad annotation file: that image is marked broken with
+//! the reason and its file is left untouched. Every write is atomic ([`fsio`]).
+
+pub mod fsio;
+pub mod preset;
+pub mod schema;
+pub mod validate;
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+pub use preset::Preset;
+pub use schema::*;
+
+use fsio::{FileError, atomic_write};
+
+/// Name of the project file inside a project folder.
+pub const PROJECT_FILE: &str = "project.ron";
+/// Folders of a project, created with it.
+pub const FOLDERS: [&str; 6] = [
+    "images",
+    "annotations",
+    "backgrounds",
+    "synth",
+    "runs",
+    "exports",
+];
+
+/// Why a project could not be opened, created or saved.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    #[error(transparent)]
+    File(#[from] FileError),
+    #[error("{path}:{line}:{column}: {message}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{}: {}", path.display(), problems.join("; "))]
+    Invalid {
+        path: PathBuf,
+        problems: Vec<String>,
+    },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// The state of one image's annotations.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AnnotationState {
+    /// No annotation file (or one without instances).
+    Unlabelled,
+    Labelled(AnnotationFile),
+    /// The annotation file could not be read; the message says where and why. The file is kept as is.
+    Broken(String),
+}
+
+/// What the browser shows for an image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ImageStatus {
+    Unlabelled,
+    Labelled,
+    Broken,
+}
+
+/// An open project.
+#[derive(Clone, Debug)]
+pub struct Project {
+    root: PathBuf,
+    pub file: ProjectFile,
+    /// Parallel to `file.images`.
+    pub annotations: Vec<AnnotationState>,
+}
+
+fn pretty() -> ron::ser::PrettyConfig {
+    ron::ser::PrettyConfig::new()
+        .depth_limit(3)
+        .indentor("  ".to_owned())
+}
+
+fn to_ron<T: Serialize>(value: &T, path: &Path) -> Result<String, ProjectError> {
+    ron::ser::to_string_pretty(value, pretty())
+        .map_err(|e| ProjectError::Other(format!("cannot serialise {}: {e}", path.display())))
+}
+
+fn parse_ron<T: serde::de::DeserializeOwned>(text: &str, path: &Path) -> Result<T, ProjectError> {
+    ron::from_str(text).map_err(|e| ProjectError::Parse {
+        path: path.to_path_buf(),
+        line: e.span.start.line,
+        column: e.span.start.col,
+        message: e.code.to_string(),
+    })
+}
+
+impl Project {
+    /// Creates a new project folder (which must not contain a project yet).
+    pub fn create(root: &Path, name: &str, preset: Preset) -> Result<Self, ProjectError> {
+        let project_file = root.join(PROJECT_FILE);
+        if project_file.exists() {
+            return Err(ProjectError::Other(format!(
+                "a project already exists in {}",
+                root.display()
+            )));
+        }
+        for folder in FOLDERS {
+            let dir = root.join(folder);
+            std::fs::create_dir_all(&dir).map_err(|e| FileError::new("cannot create", &dir, e))?;
+        }
+        let (classes, variants) = preset.build();
+        let project = Self {
+            root: root.to_path_buf(),
+            file: ProjectFile {
+                schema_version: SCHEMA_VERSION,
+                name: name.to_owned(),
+                classes,
+                variants,
+                images: Vec::new(),
+                import: ImportSettings::default(),
+            },
+            annotations: Vec::new(),
+        };
+        project.save_project_file()?;
+        Ok(project)
+    }
+
+    /// Opens the project in `root`. Fails only when `project.ron` itself is missing or invalid; broken
+    /// annotation files are reported per image.
+    pub fn open(root: &Path) -> Result<Self, ProjectError> {
+        if !root.is_dir() {
+            return Err(ProjectError::Other(format!(
+                "no such project folder: {}",
+                root.display()
+            )));
+        }
+        let path = root.join(PROJECT_FILE);
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| FileError::new("cannot read", &path, e))?;
+        let file: ProjectFile = parse_ron(&text, &path).map_err(|err| {
+            // A newer schema may not even parse; say so rather than pointing at an unknown field.
+            match ron::from_str::<SchemaProbe>(&text) {
+                Ok(probe) if probe.schema_version > SCHEMA_VERSION => ProjectError::Invalid {
+                    path: path.clone(),
+                    problems: vec![validate::project_problems_for_version(probe.schema_version)],
+                },
+                _ => err,
+            }
+        })?;
+        let problems = validate::project_problems(&file);
+        if !problems.is_empty() {
+            return Err(ProjectError::Invalid { path, problems });
+        }
+        fsio::remove_stale_temporaries(root);
+        fsio::remove_stale_temporaries(&root.join("annotations"));
+        let annotations = file
+            .images
+            .par_iter()
+            .map(|image| load_annotation(root, image, &file))
+            .collect();
+        Ok(Self {
+            root: root.to_path_buf(),
+            file,
+            annotations,
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn image_path(&self, index: usize) -> PathBuf {
+        self.root.join("images").join(&self.file.images[index].file)
+    }
+
+    pub fn annotation_path(&self, index: usize) -> PathBuf {
+        annotation_path(&self.root, &self.file.images[index].file)
+    }
+
+    pub fn status(&self, index: usize) -> ImageStatus {
+        match &self.annotations[index] {
+            AnnotationState::Unlabelled => ImageStatus::Unlabelled,
+            AnnotationState::Labelled(a) if a.instances.is_empty() => ImageStatus::Unlabelled,
+            AnnotationState::Labelled(_) => ImageStatus::Labelled,
+            AnnotationState::Broken(_) => ImageStatus::Broken,
+        }
+    }
+
+    /// The instances of an image, empty when unlabelled or broken.
+    pub fn instances(&self, index: usize) -> &[Instance] {
+        match &self.annotations[index] {
+            AnnotationState::Labelled(a) => &a.instances,
+            _ => &[],
+        }
+    }
+
+    pub fn class(&self, id: ClassId) -> Option<&ClassDef> {
+        self.file.classes.iter().find(|c| c.id == id)
+    }
+
+    pub fn variant(&self, name: &str) -> Option<&Variant> {
+        self.file.variants.iter().find(|v| v.name == name)
+    }
+
+    pub fn image_index(&self, file: &str) -> Option<usize> {
+        self.file.images.iter().position(|i| i.file == file)
+    }
+
+    /// Writes `project.ron` atomically.
+    pub fn save_project_file(&self) -> Result<(), ProjectError> {
+        let path = self.root.join(PROJECT_FILE);
+        let problems = validate::project_problems(&self.file);
+        if !problems.is_empty() {
+            return Err(ProjectError::Invalid { path, problems });
+        }
+        atomic_write(&path, to_ron(&self.file, &path)?.as_bytes())?;
+        Ok(())
+    }
+
+    /// Replaces the instances of image `index` and writes its annotation file atomically. An empty list
+    /// removes the file, so the image becomes unlabelled.
+    pub fn set_instances(
+        &mut self,
+        index: usize,
+        instances: Vec<Instance>,
+    ) -> Result<(), ProjectError> {
+        let image = &self.file.images[index];
+        let path = annotation_path(&self.root, &image.file);
+        let annotation = AnnotationFile {
+            schema_version: SCHEMA_VERSION,
+            image: image.file.clone(),
+            instances,
+        };
+        let problems = validate::annotation_problems(&annotation, image, &self.file);
+        if !problems.is_empty() {
+            return Err(ProjectError::Invalid { path, problems });
+        }
+        if annotation.instances.is_empty() {
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(FileError::new("cannot remove", &path, e).into()),
+            }
+            self.annotations[index] = AnnotationState::Unlabelled;
+        } else {
+            write_annotation_file(&self.root, &annotation)?;
+            self.annotations[index] = AnnotationState::Labelled(annotation);
+        }
+        Ok(())
+    }
+
+    /// Adds a photo (already copied into `images/`) to the project without saving `project.ron`.
+    pub fn push_image(&mut self, entry: ImageEntry) {
+        let state = load_annotation(&self.root, &entry, &self.file);
+        self.file.images.push(entry);
+        self.annotations.push(state);
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct SchemaProbe {
+    schema_version: u32,
+}
+
+/// Writes an annotation file atomically (without validating it; [`Project::set_instances`] validates).
+pub fn write_annotation_file(root: &Path, annotation: &AnnotationFile) -> Result<(), ProjectError> {
+    let path = annotation_path(root, &annotation.image);
+    atomic_write(&path, to_ron(annotation, &path)?.as_bytes())?;
+    Ok(())
+}
+
+/// Path of the annotation file of the image `file` (its stem plus `.ron`).
+pub fn annotation_path(root: &Path, file: &str) -> PathBuf {
+    let stem = Path::new(file)
+        .file_stem()
+        .map_or_else(|| file.to_owned(), |s| s.to_string_lossy().into_owned());
+    root.join("annotations").join(format!("{stem}.ron"))
+}
+
+fn load_annotation(root: &Path, image: &ImageEntry, project: &ProjectFile) -> AnnotationState {
+    let path = annotation_path(root, &image.file);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return AnnotationState::Unlabelled,
+        Err(e) => {
+            return AnnotationState::Broken(FileError::new("cannot read", &path, e).to_string());
+        }
+    };
+    let annotation: AnnotationFile = match parse_ron(&text, &path) {
+        Ok(a) => a,
+        Err(err) => {
+            let newer = ron::from_str::<SchemaProbe>(&text)
+                .ok()
+                .filter(|p| p.schema_version > SCHEMA_VERSION);
+            return AnnotationState::Broken(match newer {
+                Some(p) => format!(
+                    "{}: {}",
+                    path.display(),
+                    validate::project_problems_for_version(p.schema_version)
+                ),
+                None => err.to_string(),
+            });
+        }
+    };
+    let problems = validate::annotation_problems(&annotation, image, project);
+    if !problems.is_empty() {
+        return AnnotationState::Broken(format!("{}: {}", path.display(), problems.join("; ")));
+    }
+    if annotation.instances.is_empty() {
+        AnnotationState::Unlabelled
+    } else {
+        AnnotationState::Labelled(annotation)
+    }
+}
