@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Starts the real studio under Xvfb and saves screenshots into screenshots/.
+#
+# Usage: scripts/screenshots.sh [PROJECT] [IMAGE]
+#   PROJECT  project folder to show (default: projects/demo when it exists, else the start screen)
+#   IMAGE    file name of the image to select
+# Needs: xvfb (xvfb-run), mesa-vulkan-drivers or libegl-mesa0 (see README). Builds the release binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+project=${1:-}
+image=${2:-}
+if [[ -z "$project" && -f projects/demo/project.ron ]]; then project=projects/demo; fi
+cargo build --release --quiet
+bin=target/release/segstudio
+export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
+chmod 700 "$XDG_RUNTIME_DIR"
+# A private config folder so the user's recent projects do not leak into screenshots.
+export XDG_DATA_HOME=$(mktemp -d) XDG_CONFIG_HOME=$(mktemp -d)
+shoot() { # OUT ARGS...
+  local out=$1; shift
+  xvfb-run -a -s "-screen 0 1400x900x24" "$bin" studio --screenshot "$out" "$@"
+  echo "wrote $out"
+}
+shoot screenshots/start.png
+if [[ -n "$project" ]]; then
+  args=("$project")
+  [[ -n "$image" ]] && args+=(--image "$image")
+  shoot screenshots/project.png "${args[@]}"
+fi
