@@ -28,6 +28,7 @@ pub const FULL_VARIANT: &str = "full";
 
 /// `project.ron`: everything about a project except the per-image annotations.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProjectFile {
     pub schema_version: u32,
     pub name: String,
@@ -43,6 +44,7 @@ pub struct ProjectFile {
 
 /// One object class.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ClassDef {
     /// Stable id, `1..=254`; never reused for another class.
     pub id: ClassId,
@@ -56,6 +58,7 @@ pub struct ClassDef {
 
 /// Real-world extent of an object in millimetres.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ObjectSize {
     pub length: f32,
     pub width: f32,
@@ -64,6 +67,7 @@ pub struct ObjectSize {
 
 /// A dataset variant: how classes map to training labels.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Variant {
     pub name: String,
     /// Names of the training labels; label id `i + 1` is `labels[i]` (0 is the background).
@@ -83,6 +87,7 @@ pub enum VariantTarget {
 
 /// One photo of the project.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ImageEntry {
     /// File name inside `images/`.
     pub file: String,
@@ -134,6 +139,7 @@ impl Default for ImportSettings {
 
 /// `annotations/<image stem>.ron`: the instances of one image.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AnnotationFile {
     pub schema_version: u32,
     /// File name of the image in `images/` this file belongs to.
@@ -143,6 +149,7 @@ pub struct AnnotationFile {
 
 /// One labelled object: a polygon with holes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Instance {
     /// Unique within the image; stable across edits.
     pub id: u32,

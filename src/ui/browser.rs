@@ -24,6 +24,12 @@ pub fn status_color(status: ImageStatus) -> egui::Color32 {
     }
 }
 
+/// A small filled circle in the status colour (drawn, not a glyph: not every font has one).
+pub fn status_dot(ui: &mut egui::Ui, status: ImageStatus) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+    ui.painter().circle_filled(rect.center(), 4.0, status_color(status));
+}
+
 pub fn status_name(status: ImageStatus) -> &'static str {
     match status {
         ImageStatus::Unlabelled => "unlabelled",
@@ -220,6 +226,7 @@ impl Browser {
         let mut cmd = None;
         ui.horizontal(|ui| {
             let label = ui.label("Filter");
+            let filter_label = label.id;
             ui.add(
                 egui::TextEdit::singleline(&mut self.filter)
                     .hint_text("file name")
@@ -238,7 +245,9 @@ impl Browser {
                     ] {
                         ui.selectable_value(&mut self.status_filter, Some(s), status_name(s));
                     }
-                });
+                })
+                .response
+                .labelled_by(filter_label);
         });
         let visible = self.visible_images(project);
         ui.label(format!(
@@ -295,10 +304,8 @@ impl Browser {
                 ui.vertical(|ui| {
                     let name = ui.selectable_label(is_selected, &image.file);
                     ui.horizontal(|ui| {
-                        ui.colored_label(
-                            status_color(status),
-                            format!("● {}", status_name(status)),
-                        );
+                        status_dot(ui, status);
+                        ui.colored_label(status_color(status), status_name(status));
                         if let Some(split) = image.split {
                             ui.weak(split.name());
                         }

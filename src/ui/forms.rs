@@ -92,13 +92,15 @@ impl Forms {
 
     fn preset_row(ui: &mut egui::Ui, id: &str, preset: &mut Preset) {
         ui.horizontal(|ui| {
-            ui.add_sized([130.0, 20.0], egui::Label::new("Classes"));
+            let label = ui.add_sized([130.0, 20.0], egui::Label::new("Classes"));
             egui::ComboBox::from_id_salt(id)
                 .selected_text(preset_name(*preset))
                 .show_ui(ui, |ui| {
                     ui.selectable_value(preset, Preset::AtWork, preset_name(Preset::AtWork));
                     ui.selectable_value(preset, Preset::Empty, preset_name(Preset::Empty));
-                });
+                })
+                .response
+                .labelled_by(label.id);
         });
     }
 

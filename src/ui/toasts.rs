@@ -81,7 +81,7 @@ impl Toasts {
                     egui::Frame::popup(ui.style()).fill(fill).show(ui, |ui| {
                         ui.horizontal(|ui| {
                             ui.strong(title);
-                            if ui.small_button("✕").on_hover_text("Dismiss").clicked() {
+                            if ui.small_button("Dismiss").clicked() {
                                 dismissed = Some(i);
                             }
                         });
