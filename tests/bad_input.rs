@@ -2,8 +2,8 @@
 
 mod common;
 
-use segstudio::import::{MaskImportOptions, import_masks};
 use segstudio::imageio::encode_label_png;
+use segstudio::import::{MaskImportOptions, import_masks};
 use segstudio::progress::Progress;
 use segstudio::project::{AnnotationState, ImageStatus, Project};
 
@@ -17,7 +17,11 @@ fn write_pair(dir: &std::path::Path, name: &str, photo: (u32, u32), mask: (u32, 
             labels[(y * mask.0 + x) as usize] = 2;
         }
     }
-    std::fs::write(dir.join("masks").join(format!("{name}.png")), encode_label_png(mask.0, mask.1, &labels)).unwrap();
+    std::fs::write(
+        dir.join("masks").join(format!("{name}.png")),
+        encode_label_png(mask.0, mask.1, &labels),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -34,7 +38,9 @@ fn import_reports_corrupt_photos_and_mismatched_masks_and_keeps_the_rest() {
     let bytes = std::fs::read(&corrupt).unwrap();
     std::fs::write(&corrupt, &bytes[..bytes.len() / 3]).unwrap();
     std::fs::write(src.path().join("masks/bad_mask.png"), b"not a png").unwrap();
-    image::RgbImage::new(64, 48).save(src.path().join("images/bad_mask.jpg")).unwrap();
+    image::RgbImage::new(64, 48)
+        .save(src.path().join("images/bad_mask.jpg"))
+        .unwrap();
 
     let options = MaskImportOptions {
         images_dir: src.path().join("images"),
@@ -48,23 +54,40 @@ fn import_reports_corrupt_photos_and_mismatched_masks_and_keeps_the_rest() {
     assert_eq!(report.photos, 3, "{report:?}");
     assert_eq!(report.labelled, 1);
     assert_eq!(report.skipped.len(), 1);
-    assert!(report.skipped[0].contains("corrupt.jpg") && report.skipped[0].contains("corrupt"), "{:?}", report.skipped);
+    assert!(
+        report.skipped[0].contains("corrupt.jpg") && report.skipped[0].contains("corrupt"),
+        "{:?}",
+        report.skipped
+    );
     let warnings = report.warnings.join("\n");
-    assert!(warnings.contains("wrong_size.png") && warnings.contains("32x24") && warnings.contains("64x48"), "{warnings}");
-    assert!(warnings.contains("bad_mask.png") && warnings.contains("not a readable PNG"), "{warnings}");
+    assert!(
+        warnings.contains("wrong_size.png")
+            && warnings.contains("32x24")
+            && warnings.contains("64x48"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("bad_mask.png") && warnings.contains("not a readable PNG"),
+        "{warnings}"
+    );
 
     let reopened = Project::open(dir.path()).unwrap();
     let good = reopened.image_index("good.jpg").unwrap();
     assert_eq!(reopened.status(good), ImageStatus::Labelled);
     assert_eq!(reopened.instances(good)[0].class_id, 2);
-    assert_eq!(reopened.status(reopened.image_index("wrong_size.jpg").unwrap()), ImageStatus::Unlabelled);
+    assert_eq!(
+        reopened.status(reopened.image_index("wrong_size.jpg").unwrap()),
+        ImageStatus::Unlabelled
+    );
 }
 
 #[test]
 fn project_file_with_a_typo_names_file_line_and_column() {
     let (dir, _project) = common::tiny_project(1);
     let path = dir.path().join("project.ron");
-    let text = std::fs::read_to_string(&path).unwrap().replacen("classes:", "clases:", 1);
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replacen("classes:", "clases:", 1);
     std::fs::write(&path, text).unwrap();
     let err = Project::open(dir.path()).unwrap_err().to_string();
     assert!(err.contains("project.ron:"), "{err}");
@@ -73,7 +96,9 @@ fn project_file_with_a_typo_names_file_line_and_column() {
 
 #[test]
 fn missing_folder_is_named() {
-    let err = Project::open(std::path::Path::new("/nonexistent/segstudio-p")).unwrap_err().to_string();
+    let err = Project::open(std::path::Path::new("/nonexistent/segstudio-p"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("/nonexistent/segstudio-p"), "{err}");
 }
 
@@ -81,10 +106,21 @@ fn missing_folder_is_named() {
 fn newer_schema_is_refused_with_a_reason() {
     let (dir, _project) = common::tiny_project(1);
     let path = dir.path().join("project.ron");
-    let text = std::fs::read_to_string(&path).unwrap().replacen("schema_version: 1", "schema_version: 7", 1);
-    std::fs::write(&path, text.replacen("classes:", "future_field: 3,\n  classes:", 1)).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap().replacen(
+        "schema_version: 1",
+        "schema_version: 7",
+        1,
+    );
+    std::fs::write(
+        &path,
+        text.replacen("classes:", "future_field: 3,\n  classes:", 1),
+    )
+    .unwrap();
     let err = Project::open(dir.path()).unwrap_err().to_string();
-    assert!(err.contains("newer SegStudio") && err.contains("project.ron"), "{err}");
+    assert!(
+        err.contains("newer SegStudio") && err.contains("project.ron"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -104,7 +140,9 @@ fn invalid_annotations_are_broken_with_every_problem_and_left_untouched() {
     let project = Project::open(dir.path()).unwrap();
     assert_eq!(project.status(0), ImageStatus::Broken);
     assert_eq!(project.status(1), ImageStatus::Unlabelled);
-    let AnnotationState::Broken(reason) = &project.annotations[0] else { panic!("not broken") };
+    let AnnotationState::Broken(reason) = &project.annotations[0] else {
+        panic!("not broken")
+    };
     for expected in [
         "photo_000.ron",
         "unknown class id 9",
@@ -113,9 +151,16 @@ fn invalid_annotations_are_broken_with_every_problem_and_left_untouched() {
         "(500, 1) is outside the 64x48 image",
         "not a number",
     ] {
-        assert!(reason.contains(expected), "missing {expected:?} in {reason}");
+        assert!(
+            reason.contains(expected),
+            "missing {expected:?} in {reason}"
+        );
     }
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), bad, "a broken file is left as it was");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        bad,
+        "a broken file is left as it was"
+    );
 }
 
 #[test]

@@ -28,14 +28,19 @@ fn kill_during_saves_never_loses_a_returned_save() {
             .name("save-loop-reader".into())
             .spawn(move || {
                 for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                    if let Some(n) = line.strip_prefix("saved ").and_then(|n| n.parse::<u64>().ok()) {
+                    if let Some(n) = line
+                        .strip_prefix("saved ")
+                        .and_then(|n| n.parse::<u64>().ok())
+                    {
                         sender.send(n).ok();
                     }
                 }
             })
             .unwrap();
         // Wait for a first save, then kill at a varying moment in the stream of saves.
-        let first = receiver.recv_timeout(Duration::from_secs(20)).expect("the save loop saved nothing");
+        let first = receiver
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the save loop saved nothing");
         std::thread::sleep(Duration::from_millis(3 + (round * 7) % 40));
         child.kill().unwrap(); // SIGKILL on Unix
         child.wait().unwrap();
@@ -43,7 +48,8 @@ fn kill_during_saves_never_loses_a_returned_save() {
         let last_returned = receiver.try_iter().last().unwrap_or(first);
         total_saves += last_returned;
 
-        let project = Project::open(dir.path()).unwrap_or_else(|e| panic!("round {round}: the project does not open: {e}"));
+        let project = Project::open(dir.path())
+            .unwrap_or_else(|e| panic!("round {round}: the project does not open: {e}"));
         let on_disk = project.instances(0).len() as u64;
         // The save after the last reported one may have completed before the kill; none may be missing.
         assert!(
@@ -53,9 +59,16 @@ fn kill_during_saves_never_loses_a_returned_save() {
         let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("annotations"))
             .unwrap()
             .filter_map(Result::ok)
-            .filter(|e| e.file_name().to_string_lossy().starts_with(".segstudio-tmp-"))
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(".segstudio-tmp-")
+            })
             .collect();
-        assert!(leftovers.is_empty(), "opening removes stale temporary files");
+        assert!(
+            leftovers.is_empty(),
+            "opening removes stale temporary files"
+        );
     }
     println!("30 kills, {total_saves} saves that had returned, all found on disk");
     assert!(total_saves >= 30);

@@ -20,7 +20,10 @@ fn studio(args: StudioArgs) -> Harness<'static, StudioApp> {
 fn step_until(harness: &mut Harness<'_, StudioApp>, what: &str, done: impl Fn(&StudioApp) -> bool) {
     let started = Instant::now();
     while !done(harness.state()) {
-        assert!(started.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
         harness.step();
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -32,7 +35,12 @@ fn nut(id: u32, x: f32) -> Instance {
         id,
         class_id: 1,
         outer: vec![[x, 10.0], [x + 12.0, 10.0], [x + 12.0, 22.0], [x, 22.0]],
-        holes: vec![vec![[x + 4.0, 14.0], [x + 4.0, 18.0], [x + 8.0, 18.0], [x + 8.0, 14.0]]],
+        holes: vec![vec![
+            [x + 4.0, 14.0],
+            [x + 4.0, 18.0],
+            [x + 8.0, 18.0],
+            [x + 8.0, 14.0],
+        ]],
         order: id as i32,
         tool: Tool::Polygon,
     }
@@ -41,7 +49,9 @@ fn nut(id: u32, x: f32) -> Instance {
 #[test]
 fn open_project_pick_image_zoom_and_read_class_list() {
     let (dir, mut project) = common::tiny_project(3);
-    project.set_instances(1, vec![nut(1, 5.0), nut(2, 30.0)]).unwrap();
+    project
+        .set_instances(1, vec![nut(1, 5.0), nut(2, 30.0)])
+        .unwrap();
     let mut harness = studio(StudioArgs::default());
     harness.run_steps(2);
 
@@ -53,15 +63,21 @@ fn open_project_pick_image_zoom_and_read_class_list() {
 
     harness.get_by_label("Project folder").focus();
     harness.run_steps(1);
-    harness.get_by_label("Project folder").type_text(&dir.path().display().to_string());
+    harness
+        .get_by_label("Project folder")
+        .type_text(&dir.path().display().to_string());
     harness.run_steps(2);
     harness.get_by_label("Open").click();
-    step_until(&mut harness, "the project to open", |app| app.open.is_some());
+    step_until(&mut harness, "the project to open", |app| {
+        app.open.is_some()
+    });
 
     // Pick the second photo in the browser.
     harness.get_by_label("photo_001.png").click();
     step_until(&mut harness, "the photo to be shown", |app| {
-        app.open.as_ref().is_some_and(|o| o.selected == Some(1) && o.viewer.is_showing(1))
+        app.open
+            .as_ref()
+            .is_some_and(|o| o.selected == Some(1) && o.viewer.is_showing(1))
     });
 
     // Its instances appear in the instance list, and the class list counts them.
@@ -83,7 +99,9 @@ fn opening_a_missing_folder_says_so() {
     harness.run_steps(2);
     harness.get_by_label("Project folder").focus();
     harness.run_steps(1);
-    harness.get_by_label("Project folder").type_text("/nonexistent/segstudio-project");
+    harness
+        .get_by_label("Project folder")
+        .type_text("/nonexistent/segstudio-project");
     harness.run_steps(2);
     harness.get_by_label("Open").click();
     harness.run_steps(2);
@@ -95,9 +113,18 @@ fn opening_a_missing_folder_says_so() {
 fn broken_annotation_is_marked_and_the_rest_loads() {
     let (dir, mut project) = common::tiny_project(3);
     project.set_instances(0, vec![nut(1, 5.0)]).unwrap();
-    std::fs::write(dir.path().join("annotations/photo_002.ron"), "(schema_version: 1, image: \"photo_002.png\", instances: [(id: 1,,)])").unwrap();
-    let mut harness = studio(StudioArgs { project: Some(dir.path().to_path_buf()), ..StudioArgs::default() });
-    step_until(&mut harness, "the project to open", |app| app.open.is_some());
+    std::fs::write(
+        dir.path().join("annotations/photo_002.ron"),
+        "(schema_version: 1, image: \"photo_002.png\", instances: [(id: 1,,)])",
+    )
+    .unwrap();
+    let mut harness = studio(StudioArgs {
+        project: Some(dir.path().to_path_buf()),
+        ..StudioArgs::default()
+    });
+    step_until(&mut harness, "the project to open", |app| {
+        app.open.is_some()
+    });
     let open = harness.state().open.as_ref().unwrap();
     assert_eq!(open.project.status(0), ImageStatus::Labelled);
     assert_eq!(open.project.status(1), ImageStatus::Unlabelled);

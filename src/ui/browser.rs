@@ -27,7 +27,8 @@ pub fn status_color(status: ImageStatus) -> egui::Color32 {
 /// A small filled circle in the status colour (drawn, not a glyph: not every font has one).
 pub fn status_dot(ui: &mut egui::Ui, status: ImageStatus) {
     let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
-    ui.painter().circle_filled(rect.center(), 4.0, status_color(status));
+    ui.painter()
+        .circle_filled(rect.center(), 4.0, status_color(status));
 }
 
 pub fn status_name(status: ImageStatus) -> &'static str {
