@@ -1,4 +1,5 @@
 //! Bad input gets a clear message naming the file and the problem, and everything else still loads.
+#![allow(clippy::unwrap_used)] // A test that cannot set up fails loudly, which is what it should do.
 
 mod common;
 

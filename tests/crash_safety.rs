@@ -1,5 +1,6 @@
 //! A project survives `kill -9` in the middle of repeated saves: it always opens, and every save that had
 //! returned is on disk.
+#![allow(clippy::unwrap_used)] // A test that cannot set up fails loudly, which is what it should do.
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! Mask export and statistics against hand-counted pixels.
+#![allow(clippy::unwrap_used)] // A test that cannot set up fails loudly, which is what it should do.
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! The studio window driven like a user would: open a project, pick an image, zoom, read the class list.
+#![allow(clippy::unwrap_used)] // A test that cannot set up fails loudly, which is what it should do.
 
 mod common;
 
