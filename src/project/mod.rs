@@ -91,7 +91,8 @@ fn pretty() -> ron::ser::PrettyConfig {
         .indentor("  ".to_owned())
 }
 
-fn to_ron<T: Serialize>(value: &T, path: &Path) -> Result<String, ProjectError> {
+/// Serialises a project or annotation file the way SegStudio writes them (pretty, points inline).
+pub fn to_ron_string<T: Serialize>(value: &T, path: &Path) -> Result<String, ProjectError> {
     ron::ser::to_string_pretty(value, pretty())
         .map_err(|e| ProjectError::Other(format!("cannot serialise {}: {e}", path.display())))
 }
@@ -224,7 +225,7 @@ impl Project {
         if !problems.is_empty() {
             return Err(ProjectError::Invalid { path, problems });
         }
-        atomic_write(&path, to_ron(&self.file, &path)?.as_bytes())?;
+        atomic_write(&path, to_ron_string(&self.file, &path)?.as_bytes())?;
         Ok(())
     }
 
@@ -276,7 +277,7 @@ struct SchemaProbe {
 /// Writes an annotation file atomically (without validating it; [`Project::set_instances`] validates).
 pub fn write_annotation_file(root: &Path, annotation: &AnnotationFile) -> Result<(), ProjectError> {
     let path = annotation_path(root, &annotation.image);
-    atomic_write(&path, to_ron(annotation, &path)?.as_bytes())?;
+    atomic_write(&path, to_ron_string(annotation, &path)?.as_bytes())?;
     Ok(())
 }
 
