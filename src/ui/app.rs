@@ -442,6 +442,16 @@ impl StudioApp {
                     cmd = Some(Command::CloseProject);
                 }
             });
+            ui.menu_button("Help", |ui| {
+                ui.strong("Keyboard shortcuts");
+                egui::Grid::new("shortcuts").num_columns(2).show(ui, |ui| {
+                    for (keys, what) in SHORTCUTS {
+                        ui.monospace(*keys);
+                        ui.label(*what);
+                        ui.end_row();
+                    }
+                });
+            });
             if let Some(open) = &mut self.open {
                 ui.menu_button("View", |ui| {
                     if ui.button("Fit (F)").clicked() {
@@ -668,6 +678,20 @@ impl StudioApp {
         ctx.request_repaint_after(Duration::from_millis(30));
     }
 }
+
+/// Keys and what they do, shown in the Help menu.
+const SHORTCUTS: &[(&str, &str)] = &[
+    ("Ctrl+O", "open a project"),
+    ("Ctrl+N", "new project"),
+    ("Ctrl+I", "import photos and masks"),
+    ("Down / D", "next image"),
+    ("Up / A", "previous image"),
+    ("F", "fit the photo in the view"),
+    ("1", "one screen pixel per photo pixel"),
+    ("+ / -", "zoom in / out"),
+    ("wheel", "zoom at the cursor"),
+    ("drag", "pan"),
+];
 
 /// A framed section with a heading.
 fn section(ui: &mut egui::Ui, title: &str, add: impl FnOnce(&mut egui::Ui)) {
