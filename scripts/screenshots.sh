@@ -21,7 +21,7 @@ shoot() { # OUT ARGS...
   xvfb-run -a -s "-screen 0 1400x900x24" "$bin" studio --screenshot "$out" "$@"
   echo "wrote $out"
 }
-shoot screenshots/start.png
+shoot screenshots/start.png --start-screen
 if [[ -n "$project" ]]; then
   args=("$project")
   [[ -n "$image" ]] && args+=(--image "$image")

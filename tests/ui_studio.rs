@@ -53,7 +53,10 @@ fn open_project_pick_image_zoom_and_read_class_list() {
     project
         .set_instances(1, vec![nut(1, 5.0), nut(2, 30.0)])
         .unwrap();
-    let mut harness = studio(StudioArgs::default());
+    let mut harness = studio(StudioArgs {
+        start_screen: true,
+        ..StudioArgs::default()
+    });
     harness.run_steps(2);
 
     // The start screen offers New / Open / Import and no fake content.
@@ -96,7 +99,10 @@ fn open_project_pick_image_zoom_and_read_class_list() {
 
 #[test]
 fn opening_a_missing_folder_says_so() {
-    let mut harness = studio(StudioArgs::default());
+    let mut harness = studio(StudioArgs {
+        start_screen: true,
+        ..StudioArgs::default()
+    });
     harness.run_steps(2);
     harness.get_by_label("Project folder").focus();
     harness.run_steps(1);

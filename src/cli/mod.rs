@@ -49,6 +49,9 @@ pub struct StudioArgs {
     /// Image (file name) to select when the project opens.
     #[arg(long)]
     pub image: Option<String>,
+    /// Show the start screen instead of opening the last project or the bundled demo.
+    #[arg(long)]
+    pub start_screen: bool,
 }
 
 /// Runs a CLI command; returns the process exit code.

@@ -109,12 +109,19 @@ impl StudioApp {
 
 impl StudioApp {
     fn with_settings(settings: Settings, args: StudioArgs) -> Self {
-        let initial = args.project.clone().or_else(|| {
-            settings
-                .last_project
+        let initial = if args.start_screen {
+            None
+        } else {
+            args.project
                 .clone()
-                .filter(|p| p.join(crate::project::PROJECT_FILE).is_file())
-        });
+                .or_else(|| {
+                    settings
+                        .last_project
+                        .clone()
+                        .filter(|p| p.join(crate::project::PROJECT_FILE).is_file())
+                })
+                .or_else(bundled_demo_project)
+        };
         let mut app = Self {
             settings,
             forms: Forms::default(),
@@ -677,6 +684,22 @@ impl StudioApp {
         }
         ctx.request_repaint_after(Duration::from_millis(30));
     }
+}
+
+/// The demo project shipped in the repository (`projects/demo`), found from the working folder or from
+/// the executable's place in `target/<profile>/`.
+fn bundled_demo_project() -> Option<PathBuf> {
+    let relative = std::path::Path::new("projects").join("demo");
+    let from_exe = std::env::current_exe().ok().and_then(|exe| {
+        exe.parent()?
+            .parent()?
+            .parent()
+            .map(|root| root.join(&relative))
+    });
+    [Some(relative.clone()), from_exe]
+        .into_iter()
+        .flatten()
+        .find(|p| p.join(crate::project::PROJECT_FILE).is_file())
 }
 
 /// Keys and what they do, shown in the Help menu.
