@@ -449,16 +449,6 @@ impl StudioApp {
                     cmd = Some(Command::CloseProject);
                 }
             });
-            ui.menu_button("Help", |ui| {
-                ui.strong("Keyboard shortcuts");
-                egui::Grid::new("shortcuts").num_columns(2).show(ui, |ui| {
-                    for (keys, what) in SHORTCUTS {
-                        ui.monospace(*keys);
-                        ui.label(*what);
-                        ui.end_row();
-                    }
-                });
-            });
             if let Some(open) = &mut self.open {
                 ui.menu_button("View", |ui| {
                     if ui.button("Fit (F)").clicked() {
@@ -470,9 +460,12 @@ impl StudioApp {
                     ui.checkbox(&mut open.viewer.show_fill, "Fill instances");
                     ui.checkbox(&mut open.viewer.show_outlines, "Outline instances");
                 });
+                help_menu(ui);
                 ui.separator();
                 ui.strong(&open.project.file.name);
                 ui.weak(open.project.root().display().to_string());
+            } else {
+                help_menu(ui);
             }
         });
         cmd
@@ -700,6 +693,19 @@ fn bundled_demo_project() -> Option<PathBuf> {
         .into_iter()
         .flatten()
         .find(|p| p.join(crate::project::PROJECT_FILE).is_file())
+}
+
+fn help_menu(ui: &mut egui::Ui) {
+    ui.menu_button("Help", |ui| {
+        ui.strong("Keyboard shortcuts");
+        egui::Grid::new("shortcuts").num_columns(2).show(ui, |ui| {
+            for (keys, what) in SHORTCUTS {
+                ui.monospace(*keys);
+                ui.label(*what);
+                ui.end_row();
+            }
+        });
+    });
 }
 
 /// Keys and what they do, shown in the Help menu.
