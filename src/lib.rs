@@ -7,9 +7,12 @@
 //! - [`geometry`]: polygons with holes, rasterisation and contour tracing;
 //! - [`import`] / [`export`]: datasets in and out;
 //! - [`stats`]: dataset statistics;
+//! - [`demo`] / [`demo_project`]: the procedural renderer of the bundled demo project;
 //! - [`progress`]: progress and cancellation of long jobs.
 
 pub mod cli;
+pub mod demo;
+pub mod demo_project;
 pub mod export;
 pub mod geometry;
 pub mod imageio;

@@ -98,6 +98,28 @@ pub struct StatsArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Folder of the demo project (must not hold a project yet, unless --force).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Number of photos.
+    #[arg(long, default_value_t = 60)]
+    pub images: u32,
+    /// Number of empty tabletop backgrounds.
+    #[arg(long, default_value_t = 20)]
+    pub backgrounds: u32,
+    /// Random seed: the same seed gives byte-identical files.
+    #[arg(long, default_value_t = 2018)]
+    pub seed: u64,
+    /// Replace a demo project already in --out (removes its project.ron, images, annotations,
+    /// ground truth and backgrounds first).
+    #[arg(long)]
+    pub force: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct CheckArgs {
     #[arg(long)]
     pub project: PathBuf,
@@ -312,4 +334,51 @@ pub fn save_loop(args: &SaveLoopArgs) -> anyhow::Result<()> {
         }
         n += 1;
     }
+}
+
+pub fn demo(args: &DemoArgs) -> anyhow::Result<()> {
+    use crate::demo_project::{DemoOptions, GROUNDTRUTH_DIR, build_demo_project};
+    if args.images == 0 || args.images > 10_000 {
+        bail!("--images must be between 1 and 10000, got {}", args.images);
+    }
+    if args.out.join(crate::project::PROJECT_FILE).exists() {
+        if !args.force {
+            bail!(
+                "{} already holds a project; pass --force to render the demo again",
+                args.out.display()
+            );
+        }
+        std::fs::remove_file(args.out.join(crate::project::PROJECT_FILE))?;
+        for folder in ["images", "annotations", GROUNDTRUTH_DIR, "backgrounds"] {
+            let dir = args.out.join(folder);
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir)
+                    .with_context(|| format!("cannot remove {}", dir.display()))?;
+            }
+        }
+    }
+    let options = DemoOptions {
+        images: args.images,
+        backgrounds: args.backgrounds,
+        seed: args.seed,
+    };
+    let progress = Arc::new(Progress::default());
+    let stop = watch_progress(progress.clone());
+    let report = build_demo_project(&args.out, &options, &progress);
+    stop();
+    let report = report?;
+    if args.json {
+        return print_json(&report);
+    }
+    println!(
+        "rendered {} photos ({} annotated, {} instances) and {} backgrounds into {} in {:.2} s, {:.1} MB",
+        report.images,
+        report.labelled,
+        report.instances,
+        report.backgrounds,
+        args.out.display(),
+        report.seconds,
+        report.bytes as f64 / 1e6
+    );
+    Ok(())
 }

@@ -31,6 +31,8 @@ pub enum Command {
     Export(dataset::ExportCommand),
     /// Print dataset statistics.
     Stats(dataset::StatsArgs),
+    /// Render the demo project (procedural photos of the 18 atWork objects with exact ground truth).
+    Demo(dataset::DemoArgs),
     /// Check a project and list broken files.
     Check(dataset::CheckArgs),
     /// Repeatedly rewrite one annotation file, printing each finished save (crash-safety tests).
@@ -63,6 +65,7 @@ pub fn run(command: Command) -> i32 {
         Command::Export(cmd) => dataset::export(&cmd),
         Command::Stats(args) => dataset::stats(&args),
         Command::Check(args) => dataset::check(&args),
+        Command::Demo(args) => dataset::demo(&args),
         Command::SaveLoop(args) => dataset::save_loop(&args),
     };
     match result {
