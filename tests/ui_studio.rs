@@ -140,3 +140,65 @@ fn broken_annotation_is_marked_and_the_rest_loads() {
     assert!(toasts.contains("photo_002.ron"), "{toasts}");
     harness.get_by_label_contains("1 broken");
 }
+
+#[test]
+fn import_from_the_start_screen_creates_and_opens_the_project() {
+    let src = tempfile::tempdir().unwrap();
+    for sub in ["photos", "masks"] {
+        std::fs::create_dir_all(src.path().join(sub)).unwrap();
+    }
+    for i in 0..3 {
+        image::RgbImage::from_pixel(40, 30, image::Rgb([100, 100, 100]))
+            .save(src.path().join(format!("photos/p{i}.png")))
+            .unwrap();
+        let mut labels = vec![19u8; 40 * 30];
+        for y in 5..15 {
+            for x in 5..(10 + i * 5) {
+                labels[y * 40 + x] = 6; // m20 in the atWork preset
+            }
+        }
+        std::fs::write(
+            src.path().join(format!("masks/p{i}.png")),
+            segstudio::imageio::encode_label_png(40, 30, &labels),
+        )
+        .unwrap();
+    }
+    let target = src.path().join("project");
+    let mut harness = studio(StudioArgs {
+        start_screen: true,
+        ..StudioArgs::default()
+    });
+    harness.run_steps(2);
+    for (field, value) in [
+        (
+            "Photos folder",
+            src.path().join("photos").display().to_string(),
+        ),
+        (
+            "Masks folder",
+            src.path().join("masks").display().to_string(),
+        ),
+        ("Into new project", target.display().to_string()),
+    ] {
+        harness.get_by_label(field).focus();
+        harness.run_steps(1);
+        harness.get_by_label(field).type_text(&value);
+        harness.run_steps(1);
+    }
+    harness.get_by_label("Background value").focus();
+    harness.run_steps(1);
+    harness.key_press(egui::Key::Backspace);
+    harness.get_by_label("Background value").type_text("19");
+    harness.run_steps(1);
+    harness.get_by_label("Import").click();
+    step_until(&mut harness, "the import to finish", |app| {
+        app.open.is_some()
+    });
+    let open = harness.state().open.as_ref().unwrap();
+    assert_eq!(open.project.file.images.len(), 3);
+    assert!((0..3).all(|i| open.project.status(i) == ImageStatus::Labelled));
+    assert_eq!(open.project.instances(0)[0].class_id, 6);
+    assert!(target.join("project.ron").is_file());
+    let toasts = harness.state().toasts.texts().join("\n");
+    assert!(toasts.contains("Imported 3 photos"), "{toasts}");
+}

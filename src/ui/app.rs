@@ -415,6 +415,33 @@ impl StudioApp {
         cmd
     }
 
+    /// A project folder (or its project.ron) dropped on the window opens it.
+    fn dropped_project(&mut self, ctx: &egui::Context) -> Option<Command> {
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        });
+        let path = dropped.into_iter().next()?;
+        let folder = if path.is_dir() {
+            path
+        } else {
+            path.parent()?.to_path_buf()
+        };
+        if folder.join(crate::project::PROJECT_FILE).is_file() {
+            Some(Command::OpenProject(folder))
+        } else {
+            self.toasts.warning(format!(
+                "No project.ron in {}; drop a project folder",
+                folder.display()
+            ));
+            None
+        }
+    }
+
     fn menu_ui(&mut self, ui: &mut egui::Ui) -> Option<Command> {
         let mut cmd = None;
         egui::MenuBar::new().ui(ui, |ui| {
@@ -741,6 +768,7 @@ impl eframe::App for StudioApp {
         self.poll_tasks(&ctx);
         let mut commands: Vec<Command> = Vec::new();
         commands.extend(self.handle_shortcuts(&ctx));
+        commands.extend(self.dropped_project(&ctx));
 
         egui::Panel::top("menu").show(ui, |ui| commands.extend(self.menu_ui(ui)));
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar_ui(ui));
