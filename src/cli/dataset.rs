@@ -111,6 +111,9 @@ pub struct DemoArgs {
     /// Random seed: the same seed gives byte-identical files.
     #[arg(long, default_value_t = 2018)]
     pub seed: u64,
+    /// Also save a contact sheet (PNG grid of the first 12 photos) here.
+    #[arg(long)]
+    pub sheet: Option<PathBuf>,
     /// Replace a demo project already in --out (removes its project.ron, images, annotations,
     /// ground truth and backgrounds first).
     #[arg(long)]
@@ -367,6 +370,9 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<()> {
     let report = build_demo_project(&args.out, &options, &progress);
     stop();
     let report = report?;
+    if let Some(sheet) = &args.sheet {
+        crate::demo_project::write_contact_sheet(&args.out, sheet, 12)?;
+    }
     if args.json {
         return print_json(&report);
     }
