@@ -223,24 +223,44 @@ fn write_annotation_file_in(dir: &Path, annotation: &AnnotationFile) -> Result<(
 }
 
 /// Writes a PNG grid (4 columns, 320×240 cells) of the first `count` photos of a project.
-pub fn write_contact_sheet(project_root: &Path, out: &Path, count: usize) -> Result<(), ProjectError> {
+pub fn write_contact_sheet(
+    project_root: &Path,
+    out: &Path,
+    count: usize,
+) -> Result<(), ProjectError> {
     let project = Project::open(project_root)?;
     let n = count.min(project.file.images.len());
     if n == 0 {
-        return Err(ProjectError::Other(format!("no photos in {}", project_root.display())));
+        return Err(ProjectError::Other(format!(
+            "no photos in {}",
+            project_root.display()
+        )));
     }
     let (cell_w, cell_h, columns) = (320u32, 240u32, 4usize);
     let rows = n.div_ceil(columns) as u32;
-    let mut sheet = image::RgbImage::from_pixel(cell_w * columns as u32, cell_h * rows, image::Rgb([24, 24, 24]));
+    let mut sheet = image::RgbImage::from_pixel(
+        cell_w * columns as u32,
+        cell_h * rows,
+        image::Rgb([24, 24, 24]),
+    );
     for i in 0..n {
-        let photo = crate::imageio::read_photo(&project.image_path(i)).map_err(|e| ProjectError::Other(e.to_string()))?;
-        let small = image::imageops::resize(&photo, cell_w, cell_h, image::imageops::FilterType::Triangle);
+        let photo = crate::imageio::read_photo(&project.image_path(i))
+            .map_err(|e| ProjectError::Other(e.to_string()))?;
+        let small = image::imageops::resize(
+            &photo,
+            cell_w,
+            cell_h,
+            image::imageops::FilterType::Triangle,
+        );
         let (x, y) = ((i % columns) as u32 * cell_w, (i / columns) as u32 * cell_h);
         image::imageops::replace(&mut sheet, &small, i64::from(x), i64::from(y));
     }
     let mut bytes = Vec::new();
     sheet
-        .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
         .map_err(|e| ProjectError::Other(format!("cannot encode {}: {e}", out.display())))?;
     atomic_write(out, &bytes)?;
     Ok(())

@@ -8,6 +8,7 @@
 //! - [`import`] / [`export`]: datasets in and out;
 //! - [`stats`]: dataset statistics;
 //! - [`demo`] / [`demo_project`]: the procedural renderer of the bundled demo project;
+//! - [`model`]: DeepLabv3+ (MobileNetV2, Xception-65) in Candle with the custom ops it needs;
 //! - [`progress`]: progress and cancellation of long jobs.
 
 pub mod cli;
@@ -17,6 +18,7 @@ pub mod export;
 pub mod geometry;
 pub mod imageio;
 pub mod import;
+pub mod model;
 pub mod progress;
 pub mod project;
 pub mod stats;

@@ -4,6 +4,7 @@
 //! exit code and name the file and the problem.
 
 mod dataset;
+mod model;
 
 use std::path::PathBuf;
 
@@ -33,6 +34,11 @@ pub enum Command {
     Stats(dataset::StatsArgs),
     /// Render the demo project (procedural photos of the 18 atWork objects with exact ground truth).
     Demo(dataset::DemoArgs),
+    /// Parameters, multiply-adds and FLOPs of a model configuration.
+    ModelInfo(model::ModelInfoArgs),
+    /// Time models: inference or a training step.
+    #[command(subcommand)]
+    Bench(model::BenchCommand),
     /// Check a project and list broken files.
     Check(dataset::CheckArgs),
     /// Repeatedly rewrite one annotation file, printing each finished save (crash-safety tests).
@@ -66,6 +72,8 @@ pub fn run(command: Command) -> i32 {
         Command::Stats(args) => dataset::stats(&args),
         Command::Check(args) => dataset::check(&args),
         Command::Demo(args) => dataset::demo(&args),
+        Command::ModelInfo(args) => model::model_info(&args),
+        Command::Bench(cmd) => model::run_bench(&cmd),
         Command::SaveLoop(args) => dataset::save_loop(&args),
     };
     match result {

@@ -107,7 +107,7 @@ pub fn march(shape: &dyn Shape, q0: V2, d: V2, dt: f32) -> Option<f32> {
         if inside(shape, q0, d, t) {
             let Some(mut hi) = prev else { return Some(t) };
             let mut lo = t;
-            for _ in 0..10 {
+            for _ in 0..7 {
                 let m = 0.5 * (lo + hi);
                 if inside(shape, q0, d, m) {
                     lo = m;

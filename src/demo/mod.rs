@@ -239,44 +239,34 @@ pub(crate) struct Composed {
     pub visible: Vec<u32>,
 }
 
-/// Height at which an object placed by `pl` rests: the highest earlier
-/// surface found right above its contact points (0 = the table). A surface
-/// counts only if it really lies above the contact point, i.e. is seen where
-/// its own height would put it.
-fn support(canvas: &Canvas, shape: &dyn Shape, pl: &camera::Placement) -> f32 {
+/// Height by which an object placed by `pl` is lifted to rest on earlier
+/// ones: enough that its underside clears every earlier top surface below
+/// it (0 = lying on the table). Worked out in object space from a grid of
+/// sample points, so it also holds off-image.
+fn support(
+    below: &[(&dyn Shape, camera::Placement, V2)],
+    shape: &dyn Shape,
+    pl: &camera::Placement,
+) -> f32 {
     let he = shape.half_extent();
-    let z_at = |p: V2| -> f32 {
-        if p.x < 0.0 || p.y < 0.0 || p.x >= canvas.w as f32 || p.y >= canvas.h as f32 {
-            -1.0
-        } else {
-            canvas.z[p.y as usize * canvas.w + p.x as usize]
-        }
-    };
     let mut z0 = 0.0f32;
-    for j in 0..10 {
-        for i in 0..10 {
+    for j in 0..12 {
+        for i in 0..12 {
             let q = V2::new(
-                ((i as f32 + 0.5) / 5.0 - 1.0) * he.x,
-                ((j as f32 + 0.5) / 5.0 - 1.0) * he.y,
+                ((i as f32 + 0.5) / 6.0 - 1.0) * he.x,
+                ((j as f32 + 0.5) / 6.0 - 1.0) * he.y,
             );
-            if !matches!(shape.span(q.x, q.y), Some((lo, _)) if lo <= 0.5) {
+            let Some((lo, _)) = shape.span(q.x, q.y) else {
                 continue;
-            }
+            };
+            // Table-plane image position of the sample, then the same
+            // point in each earlier object's frame.
             let p = pl.c + pl.a.apply(q);
-            // Fixed point of z = height seen at p + z k: the surface right
-            // above the contact point (a tall neighbour merely seen in front
-            // of it does not converge there).
-            let mut z = z_at(p);
-            for _ in 0..4 {
-                if z <= 0.0 {
-                    break;
+            for (other, opl, base) in below {
+                let qo = opl.ainv.apply(p - *base);
+                if let Some((_, hi)) = other.span(qo.x, qo.y) {
+                    z0 = z0.max(opl.z0 + hi - lo);
                 }
-                let next = z_at(p + pl.k * z);
-                if (next - z).abs() < 1.5 {
-                    z0 = z0.max(z);
-                    break;
-                }
-                z = next;
             }
         }
     }
@@ -293,10 +283,12 @@ pub(crate) fn compose(cam: &Camera, table: Vec<[f32; 3]>, items: &[Item]) -> Com
         z: vec![-1.0; w * h],
     };
     let mut drawn = Vec::with_capacity(items.len());
+    let mut below: Vec<(&dyn Shape, camera::Placement, V2)> = Vec::with_capacity(items.len());
     for (i, it) in items.iter().enumerate() {
         let flat = cam.place(it.pos, it.angle);
-        let z0 = support(&canvas, it.shape.as_ref(), &flat);
+        let z0 = support(&below, it.shape.as_ref(), &flat);
         let pl = cam.place_at(it.pos, it.angle, z0);
+        below.push((it.shape.as_ref(), pl, it.pos));
         march::shadow(&mut canvas, it.shape.as_ref(), &pl, &cam.light);
         drawn.push(march::draw(
             &mut canvas,

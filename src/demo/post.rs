@@ -1,5 +1,6 @@
-//! Camera effects applied after composition: slight optical blur and sensor
-//! noise, then quantisation to 8-bit RGB. Masks are never touched here.
+//! Camera effects applied after composition: slight optical blur, a cheap
+//! camera's tone (lifted blacks, muted saturation) and sensor noise, then
+//! quantisation to 8-bit RGB. Masks are never touched here.
 
 use super::math::hash;
 use image::RgbImage;

@@ -104,7 +104,7 @@ pub fn render(rng: &mut ChaCha8Rng, cam: &Camera) -> Vec<[f32; 3]> {
     let warp = (surface == Surface::Wood).then(|| {
         Field::new(cam.width, cam.height, 4.0, |x, y| {
             let p = uv(x, y);
-            fbm(p.x * 0.006, p.y * 0.02, 3, s3) * 30.0
+            fbm(p.x * 0.0025, p.y * 0.012, 2, s3) * 90.0
         })
     });
     let speck_rate = rng.random_range(0.05f32..0.14);
@@ -175,12 +175,13 @@ pub fn render(rng: &mut ChaCha8Rng, cam: &Camera) -> Vec<[f32; 3]> {
                     let p = uv(xf, yf);
                     let wv = warp.as_ref().map_or(0.0, |f| f.at(xf, yf));
                     let ring = tri((p.y + wv) / ring_mm);
-                    let ring = ring * ring * ring;
+                    // Ring contrast drifts along the board, as in real grain.
+                    let ring = ring * ring * ring * (0.3 + 1.4 * l1);
                     let streak = vnoise(p.x * 0.02, p.y * 1.2, seed ^ 0x77) - 0.5;
                     let plank = (p.y / plank_mm).floor() as i32;
                     let pv = unit(hash3(plank, 7, seed)) - 0.5;
                     let gap = ((p.y / plank_mm).fract() * plank_mm) < 0.8;
-                    let f = (0.9 - 0.22 * ring
+                    let f = (0.9 - 0.14 * ring
                         + streak * 0.14
                         + pv * 0.1
                         + (l1 - 0.5) * 0.12

@@ -95,9 +95,9 @@ fn golden_digest() {
 }
 
 const GOLDEN: [u64; 3] = [
-    0x1030_549e_065a_9b81,
-    0xd757_1814_811a_9426,
-    0xab31_6129_807f_e549,
+    0xba5c_ac14_7fce_cdbb,
+    0x10a9_62a8_62bc_387e,
+    0x452b_a58d_b56f_6249,
 ];
 
 #[test]
@@ -205,8 +205,9 @@ fn truncation_and_occlusion_happen() {
             occluded += usize::from(*v > 0 && v + 20 < *d);
         }
     }
-    assert!(truncated >= 5, "truncated {truncated}");
-    assert!(occluded >= 3, "occluded {occluded}");
+    println!("truncated instances {truncated}, occluded instances {occluded} in 40 photos");
+    assert!(truncated >= 10, "truncated {truncated}");
+    assert!(occluded >= 5, "occluded {occluded}");
 }
 
 #[test]
@@ -301,4 +302,43 @@ fn size_table_matches_models() {
             "class {class}: table ({len}, {wid}) vs models {found:?}"
         );
     }
+}
+
+/// Dev aid: where the time goes (`cargo test --release -- --ignored
+/// stage_times --nocapture`), single-threaded over 60 photos.
+#[test]
+#[ignore = "timing breakdown, prints only"]
+fn stage_times() {
+    use std::time::{Duration, Instant};
+    let p = DemoParams::default();
+    let (mut t_table, mut t_comp, mut t_post) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    let mut t_shadow = Duration::ZERO;
+    for i in 0..60 {
+        let mut rng = rng_for(2026, i, 0x5eed_0001);
+        let t = Instant::now();
+        let sc = scene(&mut rng, &p);
+        t_table += t.elapsed();
+        let items = plan(&mut rng, &sc.cam, &p);
+        let t = Instant::now();
+        let comp = compose(&sc.cam, sc.table, &items);
+        t_comp += t.elapsed();
+        // Shadows alone, on a scratch canvas.
+        let mut c2 = Canvas {
+            w: 640,
+            h: 480,
+            rgb: vec![[0.5; 3]; 640 * 480],
+            id: vec![0; 640 * 480],
+            z: vec![-1.0; 640 * 480],
+        };
+        let t = Instant::now();
+        for it in &items {
+            let pl = sc.cam.place(it.pos, it.angle);
+            march::shadow(&mut c2, it.shape.as_ref(), &pl, &sc.cam.light);
+        }
+        t_shadow += t.elapsed();
+        let t = Instant::now();
+        let _ = post::finish(comp.canvas.rgb, 640, 480, &sc.post);
+        t_post += t.elapsed();
+    }
+    println!("table {t_table:?}, compose {t_comp:?} (shadows {t_shadow:?}), post {t_post:?}");
 }

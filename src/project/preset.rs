@@ -40,27 +40,29 @@ impl Preset {
     }
 }
 
-/// (id, name, colour, length, width, height in mm), ids as in the seed's masks.
+/// (id, name, colour, length, width, height in mm), ids as in the seed's masks. Length and width are the
+/// footprint in the usual resting pose, as the demo renderer models them ([`crate::demo::OBJECT_SIZES_MM`];
+/// a test keeps the two in step). m20 and m30 are hex nuts (30 and 46 mm across flats), r20 a slotted tube.
 #[rustfmt::skip]
 const ATWORK: [(ClassId, &str, [u8; 3], [f32; 3]); 18] = [
     (1, "f20_20_B", [60, 60, 60], [100.0, 20.0, 20.0]),
     (2, "s40_40_B", [140, 86, 75], [100.0, 40.0, 40.0]),
     (3, "f20_20_G", [199, 199, 199], [100.0, 20.0, 20.0]),
     (4, "s40_40_G", [127, 127, 200], [100.0, 40.0, 40.0]),
-    (5, "m20_100", [31, 119, 180], [115.0, 30.0, 30.0]),
-    (6, "m20", [255, 127, 14], [30.0, 30.0, 16.0]),
-    (7, "m30", [44, 160, 44], [46.0, 46.0, 24.0]),
-    (8, "r20", [214, 39, 40], [35.0, 35.0, 20.0]),
-    (9, "bearing_box_ax01", [148, 103, 189], [70.0, 50.0, 35.0]),
+    (5, "m20_100", [31, 119, 180], [112.5, 34.6, 30.0]),
+    (6, "m20", [255, 127, 14], [34.6, 30.0, 16.0]),
+    (7, "m30", [44, 160, 44], [53.1, 46.0, 24.0]),
+    (8, "r20", [214, 39, 40], [42.0, 28.0, 28.0]),
+    (9, "bearing_box_ax01", [148, 103, 189], [54.0, 54.0, 40.0]),
     (10, "bearing", [227, 119, 194], [35.0, 35.0, 11.0]),
-    (11, "axis", [188, 189, 34], [110.0, 14.0, 14.0]),
-    (12, "distance_tube", [23, 190, 207], [40.0, 25.0, 25.0]),
-    (13, "motor", [174, 199, 232], [100.0, 40.0, 40.0]),
-    (14, "container_box_blue", [0, 60, 230], [195.0, 128.0, 60.0]),
-    (15, "container_box_red", [230, 25, 75], [195.0, 128.0, 60.0]),
-    (16, "bearing_box_ax16", [152, 223, 138], [80.0, 60.0, 40.0]),
-    (17, "em_01", [255, 187, 120], [130.0, 45.0, 30.0]),
-    (18, "em_02", [197, 176, 213], [100.0, 60.0, 30.0]),
+    (11, "axis", [188, 189, 34], [75.0, 20.0, 20.0]),
+    (12, "distance_tube", [23, 190, 207], [25.0, 25.0, 30.0]),
+    (13, "motor", [174, 199, 232], [75.0, 40.0, 40.0]),
+    (14, "container_box_blue", [0, 60, 230], [160.0, 105.0, 60.0]),
+    (15, "container_box_red", [230, 25, 75], [160.0, 105.0, 60.0]),
+    (16, "bearing_box_ax16", [152, 223, 138], [60.0, 50.0, 40.0]),
+    (17, "em_01", [255, 187, 120], [91.0, 62.0, 30.0]),
+    (18, "em_02", [197, 176, 213], [88.0, 58.0, 30.0]),
 ];
 
 fn atwork_classes() -> Vec<ClassDef> {
@@ -160,6 +162,22 @@ fn atwork_variants(classes: &[ClassDef]) -> Vec<Variant> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_agree_with_the_demo_renderer() {
+        for (id, length, width) in crate::demo::OBJECT_SIZES_MM {
+            let class = ATWORK
+                .iter()
+                .find(|c| c.0 == id)
+                .expect("every demo class is in the preset");
+            assert_eq!(
+                (class.3[0], class.3[1]),
+                (length, width),
+                "class {id} ({})",
+                class.1
+            );
+        }
+    }
 
     #[test]
     fn atwork_matches_the_seed() {

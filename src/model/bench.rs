@@ -1,0 +1,259 @@
+//! Timing of inference and of one training step on random data, with the same load
+//! bookkeeping as the Python peer (`bench.py`): other processes' CPU share and steal time
+//! during the timed block, so results taken on a busy machine can be recognised.
+
+use std::time::Instant;
+
+use candle_core::{DType, Device, Result, Tensor};
+use serde::{Deserialize, Serialize};
+
+use super::config::Config;
+use super::deeplab::Model;
+use super::ops::{IGNORE_LABEL, cross_entropy_ignore};
+use super::optim::{Sgd, SgdParams};
+
+/// Median time of each phase of a training step.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PhaseMs {
+    pub forward_loss: f64,
+    pub backward: f64,
+    pub optimizer_step: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchResult {
+    /// "infer" or "train_step".
+    pub task: String,
+    pub config: Config,
+    pub height: usize,
+    pub width: usize,
+    pub batch: usize,
+    pub threads: usize,
+    pub warmup: usize,
+    pub ms_median: f64,
+    pub ms_min: f64,
+    pub ms_max: f64,
+    pub runs_ms: Vec<f64>,
+    pub images_per_s: f64,
+    pub phase_median_ms: Option<PhaseMs>,
+    /// Whole-machine busy time minus this process's CPU time, % of all cores.
+    pub other_procs_cpu_pct: Option<f64>,
+    pub steal_pct: Option<f64>,
+}
+
+/// Jiffies per second of `/proc` counters (USER_HZ, 100 on Linux).
+const HZ: f64 = 100.0;
+
+/// (busy, steal) jiffies of the whole machine from `/proc/stat`.
+fn machine_ticks() -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string("/proc/stat").ok()?;
+    let v: Vec<u64> = text
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal
+    Some((
+        v.first()? + v.get(1)? + v.get(2)? + v.get(5)? + v.get(6)?,
+        v.get(7).copied().unwrap_or(0),
+    ))
+}
+
+/// CPU jiffies (user + system) used by this process so far.
+fn own_ticks() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = &text[text.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // after "pid (comm) ", field 3 (state) is index 0, so utime (14) and stime (15) are 11, 12
+    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+}
+
+/// Measures machine load over a timed block, like the peer's `LoadMonitor`.
+struct LoadMonitor {
+    start: Instant,
+    machine: Option<(u64, u64)>,
+    own: Option<u64>,
+}
+
+impl LoadMonitor {
+    fn start() -> Self {
+        Self {
+            start: Instant::now(),
+            machine: machine_ticks(),
+            own: own_ticks(),
+        }
+    }
+
+    /// (other processes' CPU %, steal %)
+    fn finish(&self) -> (Option<f64>, Option<f64>) {
+        let wall = self.start.elapsed().as_secs_f64();
+        let ncpu = std::thread::available_parallelism().map_or(1, std::num::NonZero::get) as f64;
+        match (self.machine, machine_ticks(), self.own, own_ticks()) {
+            (Some((b0, s0)), Some((b1, s1)), Some(o0), Some(o1)) if wall > 0.0 => {
+                let busy = (b1 - b0) as f64 / HZ;
+                let own = (o1 - o0) as f64 / HZ;
+                let round1 = |x: f64| (x * 10.0).round() / 10.0;
+                (
+                    Some(round1((busy - own).max(0.0) / (wall * ncpu) * 100.0)),
+                    Some(round1((s1 - s0) as f64 / HZ / (wall * ncpu) * 100.0)),
+                )
+            }
+            _ => (None, None),
+        }
+    }
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len();
+    if n == 0 {
+        0.0
+    } else if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        f64::midpoint(s[n / 2 - 1], s[n / 2])
+    }
+}
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}
+
+fn random_input(batch: usize, h: usize, w: usize, device: &Device) -> Result<Tensor> {
+    Tensor::rand(-1f32, 1f32, (batch, 3, h, w), device)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn result(
+    task: &str,
+    cfg: &Config,
+    h: usize,
+    w: usize,
+    batch: usize,
+    warmup: usize,
+    runs_ms: Vec<f64>,
+    phases: Option<PhaseMs>,
+    load: (Option<f64>, Option<f64>),
+) -> BenchResult {
+    let ms_median = median(&runs_ms);
+    BenchResult {
+        task: task.into(),
+        config: cfg.clone(),
+        height: h,
+        width: w,
+        batch,
+        threads: rayon::current_num_threads(),
+        warmup,
+        ms_median,
+        ms_min: runs_ms.iter().copied().fold(f64::INFINITY, f64::min),
+        ms_max: runs_ms.iter().copied().fold(0.0, f64::max),
+        images_per_s: if ms_median > 0.0 {
+            batch as f64 / (ms_median / 1e3)
+        } else {
+            0.0
+        },
+        runs_ms,
+        phase_median_ms: phases,
+        other_procs_cpu_pct: load.0,
+        steal_pct: load.1,
+    }
+}
+
+/// Eval-mode forward passes on a random `batch`×3×`h`×`w` input (model construction untimed).
+pub fn infer(
+    cfg: &Config,
+    h: usize,
+    w: usize,
+    batch: usize,
+    repeats: usize,
+    warmup: usize,
+) -> Result<BenchResult> {
+    let device = Device::Cpu;
+    let model = Model::new(cfg.clone(), &device)?;
+    let x = random_input(batch, h, w, &device)?;
+    for _ in 0..warmup {
+        model.forward_t(&x, false)?;
+    }
+    let monitor = LoadMonitor::start();
+    let mut runs = Vec::with_capacity(repeats);
+    for _ in 0..repeats {
+        let t = Instant::now();
+        let y = model.forward_t(&x, false)?;
+        drop(y);
+        runs.push(ms(t));
+    }
+    Ok(result(
+        "infer",
+        cfg,
+        h,
+        w,
+        batch,
+        warmup,
+        runs,
+        None,
+        monitor.finish(),
+    ))
+}
+
+/// Training steps: train-mode forward (batch-statistics BN, dropout), cross-entropy with
+/// random labels, backward, SGD with momentum and weight decay.
+pub fn train_step(
+    cfg: &Config,
+    h: usize,
+    w: usize,
+    batch: usize,
+    repeats: usize,
+    warmup: usize,
+    sgd: SgdParams,
+) -> Result<BenchResult> {
+    let device = Device::Cpu;
+    let model = Model::new(cfg.clone(), &device)?;
+    let mut opt = Sgd::from_varmap(&model.varmap, sgd);
+    let x = random_input(batch, h, w, &device)?;
+    let labels = (Tensor::rand(0f32, cfg.num_classes as f32, (batch, h, w), &device)?
+        .floor()?
+        .clamp(0f32, (cfg.num_classes - 1) as f32)?)
+    .to_dtype(DType::U8)?;
+    let mut step = || -> Result<(f64, f64, f64, f64)> {
+        let t0 = Instant::now();
+        let loss = cross_entropy_ignore(&model.forward_t(&x, true)?, &labels, IGNORE_LABEL)?;
+        let t1 = ms(t0);
+        let grads = loss.backward()?;
+        let t2 = ms(t0);
+        opt.step(&grads)?;
+        let t3 = ms(t0);
+        Ok((t1, t2 - t1, t3 - t2, t3))
+    };
+    for _ in 0..warmup {
+        step()?;
+    }
+    let monitor = LoadMonitor::start();
+    let (mut f, mut b, mut o, mut total) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..repeats {
+        let (a1, a2, a3, a4) = step()?;
+        f.push(a1);
+        b.push(a2);
+        o.push(a3);
+        total.push(a4);
+    }
+    let load = monitor.finish();
+    let phases = PhaseMs {
+        forward_loss: median(&f),
+        backward: median(&b),
+        optimizer_step: median(&o),
+    };
+    Ok(result(
+        "train_step",
+        cfg,
+        h,
+        w,
+        batch,
+        warmup,
+        total,
+        Some(phases),
+        load,
+    ))
+}

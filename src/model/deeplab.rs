@@ -1,0 +1,277 @@
+//! The DeepLab segmentation network: backbone, ASPP head (image pooling, 1×1, separable atrous
+//! branches, projection), optional decoder, 1×1 logits and the final bilinear upsampling; plus
+//! [`Model`], which owns the `VarMap` holding every tensor.
+
+use candle_core::{DType, Device, Result, Tensor};
+use candle_nn::{ModuleT, VarBuilder, VarMap};
+
+use super::config::{Backbone, Config};
+use super::layers::{Act, ConvBn, ConvSpec, EPS_HEAD, SepConv};
+use super::mobilenet::MobileNetV2;
+use super::ops::resize_bilinear;
+use super::optim::is_trainable;
+use super::xception::Xception65;
+
+#[derive(Debug, Clone)]
+enum Encoder {
+    MobileNetV2(MobileNetV2),
+    Xception65(Xception65),
+}
+
+/// Atrous spatial pyramid pooling as in TF DeepLab's `_extract_features`.
+#[derive(Debug, Clone)]
+struct Aspp {
+    image_pooling: ConvBn,
+    aspp0: ConvBn,
+    atrous: Vec<SepConv>,
+    concat_projection: ConvBn,
+    dropout: f32,
+}
+
+impl Aspp {
+    fn new(cin: usize, cfg: &Config, vb: &VarBuilder) -> Result<Self> {
+        let (d, m) = (cfg.head_channels, cfg.bn_momentum);
+        let image_pooling = ConvBn::new(
+            ConvSpec::dense(cin, d, 1, 1, 1),
+            EPS_HEAD,
+            Act::Relu,
+            m,
+            &vb.pp("image_pooling"),
+        )?;
+        let aspp0 = ConvBn::new(
+            ConvSpec::dense(cin, d, 1, 1, 1),
+            EPS_HEAD,
+            Act::Relu,
+            m,
+            &vb.pp("aspp0"),
+        )?;
+        let atrous = cfg
+            .atrous_rates
+            .iter()
+            .enumerate()
+            .map(|(i, &r)| {
+                SepConv::new(
+                    cin,
+                    d,
+                    1,
+                    r,
+                    EPS_HEAD,
+                    Act::Relu,
+                    m,
+                    &vb.pp("atrous").pp(i.to_string()),
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let n = 2 + atrous.len();
+        let concat_projection = ConvBn::new(
+            ConvSpec::dense(n * d, d, 1, 1, 1),
+            EPS_HEAD,
+            Act::Relu,
+            m,
+            &vb.pp("concat_projection"),
+        )?;
+        Ok(Self {
+            image_pooling,
+            aspp0,
+            atrous,
+            concat_projection,
+            dropout: cfg.dropout as f32,
+        })
+    }
+
+    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        let (n, _, h, w) = x.dims4()?;
+        let pooled = x
+            .mean_keepdim(3)?
+            .mean_keepdim(2)?
+            .apply_t(&self.image_pooling, train)?;
+        let c = pooled.dim(1)?;
+        let mut branches = vec![
+            pooled.broadcast_as((n, c, h, w))?,
+            x.apply_t(&self.aspp0, train)?,
+        ];
+        for b in &self.atrous {
+            branches.push(x.apply_t(b, train)?);
+        }
+        let y = Tensor::cat(&branches, 1)?.apply_t(&self.concat_projection, train)?;
+        if train && self.dropout > 0.0 {
+            candle_nn::ops::dropout(&y, self.dropout)
+        } else {
+            Ok(y)
+        }
+    }
+}
+
+/// `refine_by_decoder` with separable convs: project low-level features, upsample, concat,
+/// two separable 3×3 convs.
+#[derive(Debug, Clone)]
+struct Decoder {
+    feature_projection0: ConvBn,
+    decoder_conv0: SepConv,
+    decoder_conv1: SepConv,
+}
+
+impl Decoder {
+    fn new(low_channels: usize, cfg: &Config, vb: &VarBuilder) -> Result<Self> {
+        let (d, p, m) = (
+            cfg.head_channels,
+            cfg.decoder_projection_channels,
+            cfg.bn_momentum,
+        );
+        let feature_projection0 = ConvBn::new(
+            ConvSpec::dense(low_channels, p, 1, 1, 1),
+            EPS_HEAD,
+            Act::Relu,
+            m,
+            &vb.pp("feature_projection0"),
+        )?;
+        let decoder_conv0 = SepConv::new(
+            d + p,
+            d,
+            1,
+            1,
+            EPS_HEAD,
+            Act::Relu,
+            m,
+            &vb.pp("decoder_conv0"),
+        )?;
+        let decoder_conv1 =
+            SepConv::new(d, d, 1, 1, EPS_HEAD, Act::Relu, m, &vb.pp("decoder_conv1"))?;
+        Ok(Self {
+            feature_projection0,
+            decoder_conv0,
+            decoder_conv1,
+        })
+    }
+
+    fn forward_t(&self, x: &Tensor, low: &Tensor, train: bool) -> Result<Tensor> {
+        let low = low.apply_t(&self.feature_projection0, train)?;
+        let (_, _, h, w) = low.dims4()?;
+        let x = resize_bilinear(x, h, w)?;
+        Tensor::cat(&[x, low], 1)?
+            .apply_t(&self.decoder_conv0, train)?
+            .apply_t(&self.decoder_conv1, train)
+    }
+}
+
+/// DeepLab: logits for every input pixel, `[N, num_classes, H, W]`, from `[N, 3, H, W]` input
+/// scaled to [-1, 1].
+#[derive(Debug, Clone)]
+pub struct DeepLab {
+    encoder: Encoder,
+    aspp: Aspp,
+    decoder: Option<Decoder>,
+    logits_weight: Tensor,
+    logits_bias: Tensor,
+}
+
+/// Channels of the backbone's low-level (stride 4) decoder input.
+pub fn low_level_channels(cfg: &Config) -> usize {
+    match cfg.backbone {
+        Backbone::MobileNetV2 => super::mobilenet::low_level_channels(cfg),
+        Backbone::Xception65 => super::xception::low_level_channels(cfg),
+    }
+}
+
+impl DeepLab {
+    pub fn new(cfg: &Config, vb: &VarBuilder) -> Result<Self> {
+        cfg.validate().map_err(candle_core::Error::msg)?;
+        let enc_vb = vb.pp("encoder");
+        let (encoder, out_channels) = match cfg.backbone {
+            Backbone::MobileNetV2 => {
+                let e = MobileNetV2::new(cfg, &enc_vb)?;
+                let c = e.out_channels;
+                (Encoder::MobileNetV2(e), c)
+            }
+            Backbone::Xception65 => {
+                let e = Xception65::new(cfg, &enc_vb)?;
+                let c = e.out_channels;
+                (Encoder::Xception65(e), c)
+            }
+        };
+        let aspp = Aspp::new(out_channels, cfg, &vb.pp("aspp"))?;
+        let decoder = if cfg.decoder {
+            Some(Decoder::new(
+                low_level_channels(cfg),
+                cfg,
+                &vb.pp("decoder"),
+            )?)
+        } else {
+            None
+        };
+        let lvb = vb.pp("logits");
+        let logits_weight = lvb.get_with_hints(
+            (cfg.num_classes, cfg.head_channels, 1, 1),
+            "weight",
+            candle_nn::init::DEFAULT_KAIMING_NORMAL,
+        )?;
+        let logits_bias = lvb.get_with_hints(cfg.num_classes, "bias", candle_nn::init::ZERO)?;
+        Ok(Self {
+            encoder,
+            aspp,
+            decoder,
+            logits_weight,
+            logits_bias,
+        })
+    }
+}
+
+impl ModuleT for DeepLab {
+    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        let (_, _, h, w) = x.dims4()?;
+        let (features, low) = match &self.encoder {
+            Encoder::MobileNetV2(e) => e.forward_t(x, train)?,
+            Encoder::Xception65(e) => e.forward_t(x, train)?,
+        };
+        let mut y = self.aspp.forward_t(&features, train)?;
+        if let Some(d) = &self.decoder {
+            y = d.forward_t(&y, &low, train)?;
+        }
+        let y = y
+            .conv2d(&self.logits_weight, 0, 1, 1, 1)?
+            .broadcast_add(&self.logits_bias.reshape((1, (), 1, 1))?)?;
+        resize_bilinear(&y, h, w)
+    }
+}
+
+/// A network together with the variables it reads, ready to train, save or run.
+pub struct Model {
+    pub config: Config,
+    pub varmap: VarMap,
+    pub net: DeepLab,
+    pub device: Device,
+}
+
+impl Model {
+    /// Builds a freshly initialised model (Kaiming-normal convs, identity BatchNorms).
+    pub fn new(config: Config, device: &Device) -> Result<Self> {
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, device);
+        let net = DeepLab::new(&config, &vb)?;
+        Ok(Self {
+            config,
+            varmap,
+            net,
+            device: device.clone(),
+        })
+    }
+
+    pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        self.net.forward_t(x, train)
+    }
+
+    /// (trainable parameters, parameters including BatchNorm running statistics).
+    pub fn param_counts(&self) -> (usize, usize) {
+        let data = self.varmap.data().lock().expect("varmap lock poisoned");
+        let mut trainable = 0;
+        let mut all = 0;
+        for (name, var) in data.iter() {
+            let n = var.elem_count();
+            all += n;
+            if is_trainable(name) {
+                trainable += n;
+            }
+        }
+        (trainable, all)
+    }
+}

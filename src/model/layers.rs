@@ -1,0 +1,282 @@
+//! Building blocks shared by the backbones and the head: convolution + BatchNorm + activation
+//! (`ConvBn`, named like PyTorch's `Sequential(conv, bn)`: `.0.weight`, `.1.*`) and the split
+//! separable convolution (`SepConv`: depthwise `ConvBn` then pointwise `ConvBn`).
+//!
+//! In eval mode the BatchNorm is folded into the convolution (weight scaled per output
+//! channel, then one fused shift + activation pass). In train mode a fused custom op normalises
+//! with batch statistics, and the running averages are updated with `momentum`.
+
+use candle_core::{Result, Tensor, Var};
+use candle_nn::{ModuleT, VarBuilder, init};
+
+use super::ops::{DepthwiseParams, batch_norm_act_train, bias_act, depthwise_conv2d};
+
+/// Epsilon of backbone BatchNorms (slim default, also Xception's arg scope).
+pub const EPS_BACKBONE: f64 = 1e-3;
+/// Epsilon of the ASPP and decoder BatchNorms.
+pub const EPS_HEAD: f64 = 1e-5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Act {
+    None,
+    Relu,
+    Relu6,
+}
+
+impl Act {
+    pub fn apply(self, x: &Tensor) -> Result<Tensor> {
+        match self {
+            Act::None => Ok(x.clone()),
+            Act::Relu => x.relu(),
+            Act::Relu6 => x.clamp(0f32, 6f32),
+        }
+    }
+}
+
+/// Geometry of one convolution; also used by `stats` to count MACs without building tensors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvSpec {
+    pub cin: usize,
+    pub cout: usize,
+    pub k: usize,
+    pub stride: usize,
+    pub dilation: usize,
+    pub depthwise: bool,
+}
+
+impl ConvSpec {
+    pub fn dense(cin: usize, cout: usize, k: usize, stride: usize, dilation: usize) -> Self {
+        Self {
+            cin,
+            cout,
+            k,
+            stride,
+            dilation,
+            depthwise: false,
+        }
+    }
+
+    pub fn depthwise(channels: usize, k: usize, stride: usize, dilation: usize) -> Self {
+        Self {
+            cin: channels,
+            cout: channels,
+            k,
+            stride,
+            dilation,
+            depthwise: true,
+        }
+    }
+
+    /// Symmetric "same" padding, as in the reference.
+    pub fn padding(&self) -> usize {
+        self.dilation * (self.k - 1) / 2
+    }
+
+    pub fn out_len(&self, input: usize) -> usize {
+        (input + 2 * self.padding() - self.dilation * (self.k - 1) - 1) / self.stride + 1
+    }
+
+    pub fn weight_shape(&self) -> (usize, usize, usize, usize) {
+        let per_group = if self.depthwise { 1 } else { self.cin };
+        (self.cout, per_group, self.k, self.k)
+    }
+
+    pub fn weight_count(&self) -> usize {
+        let (a, b, c, d) = self.weight_shape();
+        a * b * c * d
+    }
+
+    /// Multiply-accumulates for one image with an `h`×`w` input.
+    pub fn macs(&self, h: usize, w: usize) -> u64 {
+        let per_out = if self.depthwise {
+            self.k * self.k
+        } else {
+            self.k * self.k * self.cin
+        };
+        (self.out_len(h) * self.out_len(w) * self.cout * per_out) as u64
+    }
+
+    /// Runs the convolution (no bias).
+    pub fn conv(&self, x: &Tensor, weight: &Tensor) -> Result<Tensor> {
+        if self.depthwise {
+            let params = DepthwiseParams {
+                stride: self.stride,
+                padding: self.padding(),
+                dilation: self.dilation,
+            };
+            depthwise_conv2d(x, weight, params)
+        } else if self.k == 1 && self.stride == 1 {
+            // Candle's 1x1 path copies input and output element by element around its gemm;
+            // a batched matmul on the NCHW layout writes the result directly.
+            let (n, cin, h, w) = x.dims4()?;
+            let y = weight
+                .reshape((self.cout, cin))?
+                .broadcast_matmul(&x.contiguous()?.reshape((n, cin, h * w))?)?;
+            y.reshape((n, self.cout, h, w))
+        } else {
+            x.conv2d(weight, self.padding(), self.stride, self.dilation, 1)
+        }
+    }
+}
+
+/// BatchNorm tensors, named like PyTorch's (`weight`, `bias`, `running_mean`, `running_var`).
+#[derive(Debug, Clone)]
+pub struct BnParams {
+    pub gamma: Tensor,
+    pub beta: Tensor,
+    pub running_mean: Var,
+    pub running_var: Var,
+    pub eps: f64,
+    pub momentum: f64,
+}
+
+impl BnParams {
+    pub fn new(channels: usize, eps: f64, momentum: f64, vb: &VarBuilder) -> Result<Self> {
+        let gamma = vb.get_with_hints(channels, "weight", init::Init::Const(1.0))?;
+        let beta = vb.get_with_hints(channels, "bias", init::ZERO)?;
+        let running_mean =
+            Var::from_tensor(&vb.get_with_hints(channels, "running_mean", init::ZERO)?)?;
+        let running_var = Var::from_tensor(&vb.get_with_hints(
+            channels,
+            "running_var",
+            init::Init::Const(1.0),
+        )?)?;
+        Ok(Self {
+            gamma,
+            beta,
+            running_mean,
+            running_var,
+            eps,
+            momentum,
+        })
+    }
+
+    /// Per-channel scale and shift equivalent to the BatchNorm in eval mode.
+    pub fn folded(&self) -> Result<(Tensor, Tensor)> {
+        let scale = self
+            .gamma
+            .broadcast_div(&(self.running_var.as_tensor() + self.eps)?.sqrt()?)?;
+        let shift = (&self.beta - self.running_mean.as_tensor().mul(&scale)?)?;
+        Ok((scale, shift))
+    }
+
+    /// Normalises with batch statistics and folds them into the running averages (the
+    /// variance with Bessel's correction, as PyTorch and Candle do).
+    pub fn forward_train(&self, x: &Tensor, act: Act) -> Result<Tensor> {
+        let bn = batch_norm_act_train(x, &self.gamma, &self.beta, self.eps, act)?;
+        let (n, _, h, w) = x.dims4()?;
+        let count = (n * h * w) as f64;
+        let m = self.momentum;
+        let dev = x.device();
+        let mean = Tensor::new(bn.mean.as_slice(), dev)?;
+        let var = (Tensor::new(bn.var.as_slice(), dev)? * (count / (count - 1.0)))?;
+        self.running_mean
+            .set(&((self.running_mean.as_tensor() * (1.0 - m))? + (mean * m)?)?)?;
+        self.running_var
+            .set(&((self.running_var.as_tensor() * (1.0 - m))? + (var * m)?)?)?;
+        Ok(bn.output)
+    }
+}
+
+/// Convolution without bias, BatchNorm, activation.
+#[derive(Debug, Clone)]
+pub struct ConvBn {
+    spec: ConvSpec,
+    weight: Tensor,
+    bn: BnParams,
+    act: Act,
+}
+
+impl ConvBn {
+    pub fn new(
+        spec: ConvSpec,
+        eps: f64,
+        act: Act,
+        bn_momentum: f64,
+        vb: &VarBuilder,
+    ) -> Result<Self> {
+        let weight = vb.pp("0").get_with_hints(
+            spec.weight_shape(),
+            "weight",
+            init::DEFAULT_KAIMING_NORMAL,
+        )?;
+        let bn = BnParams::new(spec.cout, eps, bn_momentum, &vb.pp("1"))?;
+        Ok(Self {
+            spec,
+            weight,
+            bn,
+            act,
+        })
+    }
+
+    pub fn spec(&self) -> ConvSpec {
+        self.spec
+    }
+}
+
+impl ModuleT for ConvBn {
+    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        if train {
+            let y = self.spec.conv(x, &self.weight)?;
+            return self.bn.forward_train(&y, self.act);
+        }
+        let (scale, shift) = self.bn.folded()?;
+        let weight = self.weight.broadcast_mul(&scale.reshape(((), 1, 1, 1))?)?;
+        let y = self.spec.conv(x, &weight)?;
+        bias_act(&y, &shift, self.act)
+    }
+}
+
+/// TF DeepLab's split separable conv: depthwise k×k + BN (+act), then 1×1 + BN (+act).
+#[derive(Debug, Clone)]
+pub struct SepConv {
+    pub depthwise: ConvBn,
+    pub pointwise: ConvBn,
+}
+
+impl SepConv {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        cin: usize,
+        cout: usize,
+        stride: usize,
+        dilation: usize,
+        eps: f64,
+        act: Act,
+        bn_momentum: f64,
+        vb: &VarBuilder,
+    ) -> Result<Self> {
+        let depthwise = ConvBn::new(
+            ConvSpec::depthwise(cin, 3, stride, dilation),
+            eps,
+            act,
+            bn_momentum,
+            &vb.pp("depthwise"),
+        )?;
+        let pointwise = ConvBn::new(
+            ConvSpec::dense(cin, cout, 1, 1, 1),
+            eps,
+            act,
+            bn_momentum,
+            &vb.pp("pointwise"),
+        )?;
+        Ok(Self {
+            depthwise,
+            pointwise,
+        })
+    }
+
+    pub fn specs(cin: usize, cout: usize, stride: usize, dilation: usize) -> [ConvSpec; 2] {
+        [
+            ConvSpec::depthwise(cin, 3, stride, dilation),
+            ConvSpec::dense(cin, cout, 1, 1, 1),
+        ]
+    }
+}
+
+impl ModuleT for SepConv {
+    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        x.apply_t(&self.depthwise, train)?
+            .apply_t(&self.pointwise, train)
+    }
+}

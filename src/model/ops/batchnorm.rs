@@ -1,0 +1,311 @@
+//! Training-mode BatchNorm fused with its activation: batch statistics, normalisation, affine
+//! and ReLU/ReLU6 in two passes, and a hand-written backward in two more. Candle's
+//! `BatchNorm::forward_train` takes about ten full-tensor passes (transpose copy, means,
+//! broadcasts), each allocating, and its backward even more.
+
+use std::sync::{Arc, Mutex};
+
+use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor, bail};
+use rayon::prelude::*;
+
+use super::{ensure_cpu, f32_slice};
+use crate::model::layers::Act;
+
+/// Per-channel batch mean and biased variance, filled by the forward pass.
+#[derive(Debug, Default)]
+struct BatchStats {
+    mean: Vec<f32>,
+    var: Vec<f32>,
+}
+
+struct BnActTrain {
+    eps: f64,
+    act: Act,
+    stats: Arc<Mutex<BatchStats>>,
+}
+
+/// Sums over every plane of channel `c` of an `[N, C, HW]` buffer.
+fn channel_planes(
+    data: &[f32],
+    n: usize,
+    c: usize,
+    hw: usize,
+    ch: usize,
+) -> impl Iterator<Item = &[f32]> {
+    (0..n).map(move |b| &data[(b * c + ch) * hw..(b * c + ch + 1) * hw])
+}
+
+/// The open interval of outputs where the activation passes gradients; comparing against
+/// bounds (instead of matching on `Act` per element) keeps the loops branch-free.
+fn pass_range(act: Act) -> (f32, f32) {
+    match act {
+        Act::None => (f32::NEG_INFINITY, f32::INFINITY),
+        Act::Relu => (0.0, f32::INFINITY),
+        Act::Relu6 => (0.0, 6.0),
+    }
+}
+
+impl CustomOp3 for BnActTrain {
+    fn name(&self) -> &'static str {
+        "batch_norm_act_train"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (n, c, h, w) = l1.shape().dims4()?;
+        if l2.shape().dims() != [c] || l3.shape().dims() != [c] {
+            bail!("{}: gamma/beta must have shape [{c}]", self.name());
+        }
+        if n * h * w < 2 {
+            bail!(
+                "{}: batch statistics need more than one value per channel",
+                self.name()
+            );
+        }
+        let x = f32_slice(s1, l1, self.name())?;
+        let gamma = f32_slice(s2, l2, self.name())?;
+        let beta = f32_slice(s3, l3, self.name())?;
+        let hw = h * w;
+        let m = (n * hw) as f64;
+        // Shifted sums (by the channel's first value) keep the variance accurate in f64.
+        let stats: Vec<(f32, f32)> = (0..c)
+            .into_par_iter()
+            .map(|ch| {
+                let shift = f64::from(x[ch * hw]);
+                let (mut s, mut ss) = (0f64, 0f64);
+                for plane in channel_planes(x, n, c, hw, ch) {
+                    let sh = shift as f32;
+                    let (mut a, mut b) = ([0f32; 8], [0f32; 8]);
+                    let chunks = plane.chunks_exact(8);
+                    let tail = chunks.remainder();
+                    for ch8 in chunks {
+                        for i in 0..8 {
+                            let d = ch8[i] - sh;
+                            a[i] += d;
+                            b[i] += d * d;
+                        }
+                    }
+                    for &v in tail {
+                        a[0] += v - sh;
+                        b[0] += (v - sh) * (v - sh);
+                    }
+                    s += f64::from(a.iter().sum::<f32>());
+                    ss += f64::from(b.iter().sum::<f32>());
+                }
+                let mean = s / m;
+                (
+                    (shift + mean) as f32,
+                    (ss / m - mean * mean).max(0.0) as f32,
+                )
+            })
+            .collect();
+        let coef: Vec<(f32, f32)> = stats
+            .iter()
+            .zip(gamma.iter().zip(beta))
+            .map(|(&(mean, var), (&g, &b))| {
+                let scale = g / (f64::from(var) + self.eps).sqrt() as f32;
+                (scale, b - mean * scale)
+            })
+            .collect();
+        let mut out = vec![0f32; x.len()];
+        let act = self.act;
+        out.par_chunks_mut(hw)
+            .zip(x.par_chunks(hw))
+            .enumerate()
+            .for_each(|(plane, (o, xs))| {
+                let (a, b) = coef[plane % c];
+                match act {
+                    Act::None => o.iter_mut().zip(xs).for_each(|(o, &v)| *o = v * a + b),
+                    Act::Relu => o
+                        .iter_mut()
+                        .zip(xs)
+                        .for_each(|(o, &v)| *o = (v * a + b).max(0.0)),
+                    Act::Relu6 => o
+                        .iter_mut()
+                        .zip(xs)
+                        .for_each(|(o, &v)| *o = (v * a + b).clamp(0.0, 6.0)),
+                }
+            });
+        let mut st = self.stats.lock().expect("stats lock poisoned");
+        st.mean = stats.iter().map(|s| s.0).collect();
+        st.var = stats.iter().map(|s| s.1).collect();
+        Ok((CpuStorage::F32(out), l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        gamma: &Tensor,
+        _beta: &Tensor,
+        res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let (mean, var) = {
+            let st = self.stats.lock().expect("stats lock poisoned");
+            (st.mean.clone(), st.var.clone())
+        };
+        let c = gamma.dim(0)?;
+        let bwd = BnActTrainBwd {
+            eps: self.eps,
+            act: self.act,
+            mean,
+            var,
+            gamma: gamma.to_vec1::<f32>()?,
+        };
+        // One op returns [dx (N·C·H·W), dγ (C), dβ (C)] packed in a flat tensor.
+        let packed = x.apply_op3_no_bwd(res, &grad.contiguous()?, &bwd)?;
+        let total = x.elem_count();
+        let dx = packed.narrow(0, 0, total)?.reshape(x.shape())?;
+        let dgamma = packed.narrow(0, total, c)?;
+        let dbeta = packed.narrow(0, total + c, c)?;
+        Ok((Some(dx), Some(dgamma), Some(dbeta)))
+    }
+}
+
+struct BnActTrainBwd {
+    eps: f64,
+    act: Act,
+    mean: Vec<f32>,
+    var: Vec<f32>,
+    gamma: Vec<f32>,
+}
+
+impl CustomOp3 for BnActTrainBwd {
+    fn name(&self) -> &'static str {
+        "batch_norm_act_train_bwd"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (n, c, h, w) = l1.shape().dims4()?;
+        let x = f32_slice(s1, l1, self.name())?;
+        let y = f32_slice(s2, l2, self.name())?;
+        let g = f32_slice(s3, l3, self.name())?;
+        if self.mean.len() != c {
+            bail!(
+                "{}: batch statistics missing (forward not run?)",
+                self.name()
+            );
+        }
+        let hw = h * w;
+        let m = (n * hw) as f32;
+        let (lo, hi) = pass_range(self.act);
+        let invstd: Vec<f32> = self
+            .var
+            .iter()
+            .map(|&v| (1.0 / (f64::from(v) + self.eps).sqrt()) as f32)
+            .collect();
+        // Pass 1, per channel: S1 = Σ g', S2 = Σ g'·x̂ with g' the gradient behind the activation.
+        let sums: Vec<(f32, f32)> = (0..c)
+            .into_par_iter()
+            .map(|ch| {
+                let (mu, is) = (self.mean[ch], invstd[ch]);
+                let (mut s1, mut s2) = (0f64, 0f64);
+                for b in 0..n {
+                    let r = (b * c + ch) * hw..(b * c + ch + 1) * hw;
+                    // Eight independent lanes so the loop vectorises.
+                    let (mut a1, mut a2) = ([0f32; 8], [0f32; 8]);
+                    let (gs, ys, xs) = (
+                        g[r.clone()].chunks_exact(8),
+                        y[r.clone()].chunks_exact(8),
+                        x[r.clone()].chunks_exact(8),
+                    );
+                    let tail = gs.remainder().len();
+                    for ((gc, yc), xc) in gs.zip(ys).zip(xs) {
+                        for i in 0..8 {
+                            let gp = if yc[i] > lo && yc[i] < hi { gc[i] } else { 0.0 };
+                            a1[i] += gp;
+                            a2[i] += gp * (xc[i] - mu);
+                        }
+                    }
+                    let (mut t1, mut t2) = (0f32, 0f32);
+                    let start = r.end - tail;
+                    for i in start..r.end {
+                        let gp = if y[i] > lo && y[i] < hi { g[i] } else { 0.0 };
+                        t1 += gp;
+                        t2 += gp * (x[i] - mu);
+                    }
+                    s1 += f64::from(a1.iter().sum::<f32>() + t1);
+                    s2 += f64::from(a2.iter().sum::<f32>() + t2) * f64::from(is);
+                }
+                (s1 as f32, s2 as f32)
+            })
+            .collect();
+        // Pass 2: dx = γ·invstd·(g' − S1/M − x̂·S2/M).
+        let total = x.len();
+        let mut out = vec![0f32; total + 2 * c];
+        let (dx, rest) = out.split_at_mut(total);
+        dx.par_chunks_mut(hw).enumerate().for_each(|(plane, d)| {
+            let ch = plane % c;
+            let (mu, is) = (self.mean[ch], invstd[ch]);
+            let (s1, s2) = (sums[ch].0 / m, sums[ch].1 / m);
+            let k = self.gamma[ch] * is;
+            let r = plane * hw..(plane + 1) * hw;
+            for (((d, &gv), &yv), &xv) in d
+                .iter_mut()
+                .zip(&g[r.clone()])
+                .zip(&y[r.clone()])
+                .zip(&x[r])
+            {
+                let gp = if yv > lo && yv < hi { gv } else { 0.0 };
+                *d = k * (gp - s1 - (xv - mu) * is * s2);
+            }
+        });
+        let (dgamma, dbeta) = rest.split_at_mut(c);
+        for (ch, &(s1, s2)) in sums.iter().enumerate() {
+            dgamma[ch] = s2;
+            dbeta[ch] = s1;
+        }
+        Ok((CpuStorage::F32(out), Shape::from(total + 2 * c)))
+    }
+}
+
+/// Output of [`batch_norm_act_train`].
+pub struct BatchNormTrain {
+    pub output: Tensor,
+    /// Per-channel batch mean.
+    pub mean: Vec<f32>,
+    /// Per-channel biased batch variance.
+    pub var: Vec<f32>,
+}
+
+/// `act(γ·(x − μ_B)/√(σ²_B + eps) + β)` with batch statistics of `[N, C, H, W]` input;
+/// differentiable in `x`, `gamma` and `beta`. Returns the statistics for the running averages.
+pub fn batch_norm_act_train(
+    x: &Tensor,
+    gamma: &Tensor,
+    beta: &Tensor,
+    eps: f64,
+    act: Act,
+) -> Result<BatchNormTrain> {
+    ensure_cpu(x, "batch_norm_act_train")?;
+    let stats = Arc::new(Mutex::new(BatchStats::default()));
+    let op = BnActTrain {
+        eps,
+        act,
+        stats: stats.clone(),
+    };
+    let output = x
+        .contiguous()?
+        .apply_op3(&gamma.contiguous()?, &beta.contiguous()?, op)?;
+    let st = stats.lock().expect("stats lock poisoned");
+    Ok(BatchNormTrain {
+        output,
+        mean: st.mean.clone(),
+        var: st.var.clone(),
+    })
+}

@@ -1,0 +1,78 @@
+//! Custom CPU operations that close gaps in Candle 0.11: a fast depthwise convolution, a
+//! differentiable bilinear resize (`align_corners = true`) and a cross-entropy that skips an
+//! ignore label. Each has a hand-written backward pass.
+//!
+//! The kernels run on CPU storage only. On any other device they return an error naming the
+//! operation, so a CUDA build fails loudly instead of silently falling back.
+
+mod batchnorm;
+mod depthwise;
+mod fused;
+mod loss;
+mod resize;
+
+pub use batchnorm::{BatchNormTrain, batch_norm_act_train};
+pub use depthwise::{DepthwiseParams, depthwise_conv2d};
+pub use fused::bias_act;
+pub use loss::{IGNORE_LABEL, cross_entropy_ignore};
+pub use resize::resize_bilinear;
+
+use candle_core::{CpuStorage, Layout, Result, Tensor, backend::BackendStorage, bail};
+
+/// Borrows the f32 data of a contiguous CPU tensor as a slice.
+pub(crate) fn f32_slice<'a>(
+    storage: &'a CpuStorage,
+    layout: &Layout,
+    op: &str,
+) -> Result<&'a [f32]> {
+    let CpuStorage::F32(data) = storage else {
+        bail!("{op}: expected f32 data, got {:?}", storage.dtype());
+    };
+    match layout.contiguous_offsets() {
+        Some((start, end)) => Ok(&data[start..end]),
+        None => bail!("{op}: input must be contiguous"),
+    }
+}
+
+/// Fails with a clear message unless `t` lives on the CPU.
+pub(crate) fn ensure_cpu(t: &Tensor, op: &str) -> Result<()> {
+    if t.device().is_cpu() {
+        Ok(())
+    } else {
+        bail!(
+            "{op}: only implemented for CPU tensors, got a tensor on {:?}",
+            t.device().location()
+        )
+    }
+}
+
+/// Dot product with eight independent accumulators so the compiler can vectorise it
+/// (a plain `iter().sum()` must keep the sequential rounding order and stays scalar).
+#[inline]
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0f32; 8];
+    let mut ca = a.chunks_exact(8);
+    let mut cb = b.chunks_exact(8);
+    for (x, y) in ca.by_ref().zip(cb.by_ref()) {
+        for i in 0..8 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    acc.iter().sum::<f32>() + tail
+}
+
+/// `dst += alpha * src`, element-wise over the common length.
+#[inline]
+pub(crate) fn axpy(dst: &mut [f32], alpha: f32, src: &[f32]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d += alpha * s;
+    }
+}

@@ -1,0 +1,230 @@
+//! DeepLab's aligned Xception-65: entry flow (two plain convs, three strided units), middle
+//! flow (residual units) and exit flow, each unit three split separable convs with a ReLU in
+//! front (or inside, for the last unit). Output-stride logic as in `core/xception.py`. Tensor
+//! names follow the PyTorch reference (`encoder.conv1_1`, `encoder.units.{i}.convs.{j}`).
+
+use candle_core::{Result, Tensor};
+use candle_nn::VarBuilder;
+
+use super::config::Config;
+use super::layers::{Act, ConvBn, ConvSpec, EPS_BACKBONE, SepConv};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// 1×1 conv + BN on the unit input.
+    Conv,
+    /// Identity.
+    Sum,
+    None,
+}
+
+/// One Xception unit. The stride sits on the third separable conv; all three use `rate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnitSpec {
+    pub cin: usize,
+    pub depths: [usize; 3],
+    pub skip: Skip,
+    pub stride: usize,
+    pub rate: usize,
+    /// ReLU after each BN inside the separable convs instead of before each of them.
+    pub act_in_sep: bool,
+}
+
+impl UnitSpec {
+    /// (input channels, output channels, stride) of each separable conv.
+    pub fn seps(&self) -> [(usize, usize, usize); 3] {
+        let d = self.depths;
+        [
+            (self.cin, d[0], 1),
+            (d[0], d[1], 1),
+            (d[1], d[2], self.stride),
+        ]
+    }
+
+    pub fn shortcut(&self) -> Option<ConvSpec> {
+        (self.skip == Skip::Conv)
+            .then(|| ConvSpec::dense(self.cin, self.depths[2], 1, self.stride, 1))
+    }
+}
+
+/// Root convs, units, and the index of the unit whose second separable conv feeds the decoder.
+pub struct Specs {
+    pub conv1_1: ConvSpec,
+    pub conv1_2: ConvSpec,
+    pub units: Vec<UnitSpec>,
+    pub low_level_unit: usize,
+}
+
+pub fn specs(cfg: &Config) -> Specs {
+    let ch = |c: usize| ((c as f64 * cfg.depth_multiplier).round() as usize).max(1);
+    let conv1_1 = ConvSpec::dense(3, ch(32), 3, 2, 1);
+    let conv1_2 = ConvSpec::dense(ch(32), ch(64), 3, 1, 1);
+    // (depths, skip, units, stride, act_in_sep); the second block is the low-level one.
+    let blocks = [
+        ([128, 128, 128], Skip::Conv, 1, 2, false),
+        ([256, 256, 256], Skip::Conv, 1, 2, false),
+        ([728, 728, 728], Skip::Conv, 1, 2, false),
+        (
+            [728, 728, 728],
+            Skip::Sum,
+            cfg.xception_middle_units,
+            1,
+            false,
+        ),
+        ([728, 1024, 1024], Skip::Conv, 1, 2, false),
+        ([1536, 1536, 2048], Skip::None, 1, 1, true),
+    ];
+    let target = cfg.output_stride / 2; // the root convs already have stride 2
+    let (mut current_stride, mut rate, mut cin) = (1, 1, conv1_2.cout);
+    let mut units = Vec::new();
+    let mut low_level_unit = 0;
+    for (b, (depths, skip, n, stride, act_in_sep)) in blocks.into_iter().enumerate() {
+        let depths = depths.map(ch);
+        for _ in 0..n {
+            let (s, r) = if current_stride == target {
+                let r = rate;
+                rate *= stride;
+                (1, r)
+            } else {
+                current_stride *= stride;
+                (stride, 1)
+            };
+            units.push(UnitSpec {
+                cin,
+                depths,
+                skip,
+                stride: s,
+                rate: r,
+                act_in_sep,
+            });
+            if b == 1 {
+                low_level_unit = units.len() - 1;
+            }
+            cin = depths[2];
+        }
+    }
+    Specs {
+        conv1_1,
+        conv1_2,
+        units,
+        low_level_unit,
+    }
+}
+
+pub fn low_level_channels(cfg: &Config) -> usize {
+    let s = specs(cfg);
+    s.units[s.low_level_unit].depths[1]
+}
+
+#[derive(Debug, Clone)]
+struct Unit {
+    spec: UnitSpec,
+    convs: Vec<SepConv>,
+    shortcut: Option<ConvBn>,
+}
+
+impl Unit {
+    /// Returns the unit output and the output of its second separable conv.
+    fn forward_t(&self, x: &Tensor, train: bool) -> Result<(Tensor, Tensor)> {
+        let mut r = x.clone();
+        let mut mid = None;
+        for (i, conv) in self.convs.iter().enumerate() {
+            if !self.spec.act_in_sep {
+                r = r.relu()?;
+            }
+            r = r.apply_t(conv, train)?;
+            if i == 1 {
+                mid = Some(r.clone());
+            }
+        }
+        let out = match (&self.shortcut, self.spec.skip) {
+            (Some(sc), _) => (r + x.apply_t(sc, train)?)?,
+            (None, Skip::Sum) => (r + x)?,
+            _ => r,
+        };
+        Ok((out, mid.expect("three separable convs")))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Xception65 {
+    conv1_1: ConvBn,
+    conv1_2: ConvBn,
+    units: Vec<Unit>,
+    low_level_unit: usize,
+    pub out_channels: usize,
+}
+
+impl Xception65 {
+    pub fn new(cfg: &Config, vb: &VarBuilder) -> Result<Self> {
+        let m = cfg.bn_momentum;
+        let s = specs(cfg);
+        let conv1_1 = ConvBn::new(s.conv1_1, EPS_BACKBONE, Act::Relu, m, &vb.pp("conv1_1"))?;
+        let conv1_2 = ConvBn::new(s.conv1_2, EPS_BACKBONE, Act::Relu, m, &vb.pp("conv1_2"))?;
+        let mut units = Vec::with_capacity(s.units.len());
+        for (i, spec) in s.units.iter().enumerate() {
+            let vb = vb.pp("units").pp(i.to_string());
+            let act = if spec.act_in_sep {
+                Act::Relu
+            } else {
+                Act::None
+            };
+            let convs = spec
+                .seps()
+                .iter()
+                .enumerate()
+                .map(|(j, &(cin, cout, stride))| {
+                    SepConv::new(
+                        cin,
+                        cout,
+                        stride,
+                        spec.rate,
+                        EPS_BACKBONE,
+                        act,
+                        m,
+                        &vb.pp("convs").pp(j.to_string()),
+                    )
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let shortcut = match spec.shortcut() {
+                Some(sc) => Some(ConvBn::new(
+                    sc,
+                    EPS_BACKBONE,
+                    Act::None,
+                    m,
+                    &vb.pp("shortcut"),
+                )?),
+                None => None,
+            };
+            units.push(Unit {
+                spec: *spec,
+                convs,
+                shortcut,
+            });
+        }
+        let out_channels = s.units.last().map_or(s.conv1_2.cout, |u| u.depths[2]);
+        Ok(Self {
+            conv1_1,
+            conv1_2,
+            units,
+            low_level_unit: s.low_level_unit,
+            out_channels,
+        })
+    }
+
+    /// Returns the exit-flow features and the low-level (stride 4) features.
+    pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<(Tensor, Tensor)> {
+        let mut x = x
+            .apply_t(&self.conv1_1, train)?
+            .apply_t(&self.conv1_2, train)?;
+        let mut low = None;
+        for (i, unit) in self.units.iter().enumerate() {
+            let (out, mid) = unit.forward_t(&x, train)?;
+            x = out;
+            if i == self.low_level_unit {
+                low = Some(mid);
+            }
+        }
+        Ok((x, low.expect("low-level unit exists")))
+    }
+}

@@ -1,0 +1,130 @@
+//! Helpers shared by the integration tests: seeded data and naive reference implementations.
+#![allow(dead_code)]
+
+use candle_core::{Device, Result, Tensor};
+
+/// Deterministic pseudo-random f32 values in [-1, 1) (xorshift; no extra crates).
+pub fn values(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+pub fn tensor(shape: &[usize], seed: u64) -> Result<Tensor> {
+    Tensor::from_vec(values(shape.iter().product(), seed), shape, &Device::Cpu)
+}
+
+pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> Result<f32> {
+    a.sub(b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
+}
+
+/// Naive depthwise convolution: one bounds-checked multiply-add per tap and output pixel.
+#[allow(clippy::too_many_arguments)]
+pub fn depthwise_naive(
+    x: &[f32],
+    (n, c, h, w): (usize, usize, usize, usize),
+    wt: &[f32],
+    k: usize,
+    stride: usize,
+    pad: usize,
+    dil: usize,
+) -> (Vec<f32>, usize, usize) {
+    let ho = (h + 2 * pad - dil * (k - 1) - 1) / stride + 1;
+    let wo = (w + 2 * pad - dil * (k - 1) - 1) / stride + 1;
+    let mut out = vec![0f32; n * c * ho * wo];
+    for b in 0..n {
+        for ch in 0..c {
+            for oy in 0..ho {
+                for ox in 0..wo {
+                    let mut acc = 0f64;
+                    for ki in 0..k {
+                        for kj in 0..k {
+                            let iy = (oy * stride + ki * dil) as isize - pad as isize;
+                            let ix = (ox * stride + kj * dil) as isize - pad as isize;
+                            if iy < 0 || ix < 0 || iy >= h as isize || ix >= w as isize {
+                                continue;
+                            }
+                            let xv = x[((b * c + ch) * h + iy as usize) * w + ix as usize];
+                            acc += f64::from(xv) * f64::from(wt[(ch * k + ki) * k + kj]);
+                        }
+                    }
+                    out[((b * c + ch) * ho + oy) * wo + ox] = acc as f32;
+                }
+            }
+        }
+    }
+    (out, ho, wo)
+}
+
+/// Naive bilinear resize with aligned corners, computed in f64 per output pixel.
+pub fn resize_naive(
+    x: &[f32],
+    (n, c, h, w): (usize, usize, usize, usize),
+    oh: usize,
+    ow: usize,
+) -> Vec<f32> {
+    let src = |o: usize, out: usize, inp: usize| {
+        if out > 1 {
+            o as f64 * (inp - 1) as f64 / (out - 1) as f64
+        } else {
+            0.0
+        }
+    };
+    let mut out = vec![0f32; n * c * oh * ow];
+    for p in 0..n * c {
+        for oy in 0..oh {
+            let sy = src(oy, oh, h);
+            let y0 = (sy.floor() as usize).min(h - 1);
+            let y1 = (y0 + 1).min(h - 1);
+            let fy = sy - y0 as f64;
+            for ox in 0..ow {
+                let sx = src(ox, ow, w);
+                let x0 = (sx.floor() as usize).min(w - 1);
+                let x1 = (x0 + 1).min(w - 1);
+                let fx = sx - x0 as f64;
+                let at = |y: usize, xx: usize| f64::from(x[(p * h + y) * w + xx]);
+                let v = (1.0 - fy) * ((1.0 - fx) * at(y0, x0) + fx * at(y0, x1))
+                    + fy * ((1.0 - fx) * at(y1, x0) + fx * at(y1, x1));
+                out[(p * oh + oy) * ow + ox] = v as f32;
+            }
+        }
+    }
+    out
+}
+
+/// Naive masked cross-entropy in f64.
+pub fn cross_entropy_naive(
+    logits: &[f32],
+    (n, c, h, w): (usize, usize, usize, usize),
+    labels: &[u32],
+    ignore: u32,
+) -> f64 {
+    let hw = h * w;
+    let (mut total, mut count) = (0f64, 0usize);
+    for b in 0..n {
+        for p in 0..hw {
+            let l = labels[b * hw + p];
+            if l == ignore {
+                continue;
+            }
+            let z: Vec<f64> = (0..c)
+                .map(|k| f64::from(logits[(b * c + k) * hw + p]))
+                .collect();
+            let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let lse = m + z.iter().map(|v| (v - m).exp()).sum::<f64>().ln();
+            total += lse - z[l as usize];
+            count += 1;
+        }
+    }
+    if count == 0 {
+        0.0
+    } else {
+        total / count as f64
+    }
+}
