@@ -43,12 +43,29 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
         .tempfile_in(dir)
         .map_err(|e| fail("cannot create a temporary file for", e))?;
     tmp.write_all(bytes).map_err(|e| fail("cannot write", e))?;
+    // Temporary files are private (0600); the result should read like any other file the user makes.
+    set_permissions_like(tmp.path(), path).map_err(|e| fail("cannot set the permissions of", e))?;
     tmp.as_file()
         .sync_all()
         .map_err(|e| fail("cannot flush", e))?;
     tmp.persist(path)
         .map_err(|e| fail("cannot replace", e.error))?;
     sync_dir(dir).map_err(|e| fail("cannot sync the folder of", e))?;
+    Ok(())
+}
+
+/// Gives `tmp` the permissions of `existing` when it exists, else rw-r--r--.
+#[cfg(unix)]
+fn set_permissions_like(tmp: &Path, existing: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let permissions = std::fs::metadata(existing)
+        .map(|m| m.permissions())
+        .unwrap_or_else(|_| std::fs::Permissions::from_mode(0o644));
+    std::fs::set_permissions(tmp, permissions)
+}
+
+#[cfg(not(unix))]
+fn set_permissions_like(_tmp: &Path, _existing: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
@@ -86,6 +103,12 @@ mod tests {
         atomic_write(&path, b"two").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o644, "not the 0600 of a temporary file");
+        }
     }
 
     #[test]
