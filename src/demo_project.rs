@@ -106,7 +106,8 @@ pub fn object_ground_truth(photo: &DemoPhoto, k: usize) -> Vec<Instance> {
         .collect()
 }
 
-fn encode_jpeg(image: &image::RgbImage) -> Vec<u8> {
+/// Encodes a demo photo exactly as the demo project stores it.
+pub fn encode_jpeg(image: &image::RgbImage) -> Vec<u8> {
     let mut bytes = Vec::new();
     let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, JPEG_QUALITY);
     // Encoding into memory cannot fail for a valid RGB buffer.

@@ -112,3 +112,31 @@ fn ground_truth_polygons_reproduce_every_rendered_object() {
     assert!(objects > 6);
     assert!(worst.0 >= 0.995, "IoU {:.5} at {}", worst.0, worst.1);
 }
+
+#[test]
+fn the_committed_demo_project_is_what_the_renderer_makes() {
+    use segstudio::demo_project::{DemoOptions, encode_jpeg, ground_truth_instances};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("projects/demo");
+    let project = Project::open(&root).unwrap();
+    assert_eq!(project.file.images.len(), 60);
+    let seed = DemoOptions::default().seed;
+    for index in [0u32, 1, 30] {
+        let photo = render_photo(seed, index, &DemoParams::default());
+        let file = format!("demo_{index:03}.jpg");
+        let committed = std::fs::read(root.join("images").join(&file)).unwrap();
+        assert!(
+            encode_jpeg(&photo.image) == committed,
+            "{file} is not what `segstudio demo` renders now; regenerate projects/demo"
+        );
+        let truth: segstudio::project::AnnotationFile = ron::from_str(
+            &std::fs::read_to_string(root.join(format!("groundtruth/demo_{index:03}.ron")))
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            truth.instances,
+            ground_truth_instances(&photo),
+            "ground truth of {file}"
+        );
+    }
+}
