@@ -22,10 +22,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "shared", "peers"))
+REPO_ROOT = os.path.join(HERE, "..")
+# The reference lives at ../shared/peers/deeplab_ref.py relative to the repository root.
+sys.path.insert(0, os.path.join(REPO_ROOT, "..", "shared", "peers"))
 import deeplab_ref as ref  # noqa: E402
 
-OUT_DIR = os.path.join(HERE, "..", "tests", "fixtures", "model")
+OUT_DIR = os.path.join(REPO_ROOT, "tests", "fixtures", "model")
 
 
 def save_file(tensors, path, metadata):

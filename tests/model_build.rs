@@ -47,3 +47,61 @@ fn config_ron_round_trip() {
         .is_err()
     );
 }
+
+/// A few SGD steps on one fixed batch lower the loss, and train mode moves the BN running
+/// statistics by exactly `momentum` towards the batch statistics.
+#[test]
+fn training_steps_reduce_loss_and_update_running_stats() -> Result<()> {
+    use segstudio::model::ops::{IGNORE_LABEL, cross_entropy_ignore};
+    use segstudio::model::optim::{Sgd, SgdParams};
+    let cfg = Config {
+        bn_momentum: 0.5,
+        dropout: 0.0,
+        ..Config::mobilenetv2_plus()
+            .with_depth_multiplier(0.35)
+            .with_num_classes(3)
+    };
+    let model = Model::new(cfg, &Device::Cpu)?;
+    let x = Tensor::rand(-1f32, 1f32, (2, 3, 33, 33), &Device::Cpu)?;
+    let labels = x
+        .narrow(1, 0, 1)?
+        .squeeze(1)?
+        .gt(0f32)?
+        .to_dtype(candle_core::DType::U32)?;
+    let stem_mean = || -> Result<Vec<f32>> {
+        let data = model.varmap.data().lock().unwrap();
+        data["encoder.stem.1.running_mean"]
+            .as_tensor()
+            .to_vec1::<f32>()
+    };
+    let before = stem_mean()?;
+    let mut opt = Sgd::from_varmap(
+        &model.varmap,
+        SgdParams {
+            lr: 0.05,
+            momentum: 0.9,
+            weight_decay: 4e-5,
+        },
+    );
+    let mut losses = Vec::new();
+    for _ in 0..8 {
+        let loss = cross_entropy_ignore(&model.forward_t(&x, true)?, &labels, IGNORE_LABEL)?;
+        losses.push(loss.to_scalar::<f32>()?);
+        opt.backward_step(&loss)?;
+    }
+    assert!(losses[7] < losses[0], "loss did not fall: {losses:?}");
+    let after = stem_mean()?;
+    assert!(
+        before.iter().zip(&after).any(|(a, b)| (a - b).abs() > 1e-4),
+        "running mean unchanged"
+    );
+    // Eval mode still runs and gives finite logits with the updated statistics.
+    let y = model.forward_t(&x, false)?;
+    assert!(
+        y.flatten_all()?
+            .to_vec1::<f32>()?
+            .iter()
+            .all(|v| v.is_finite())
+    );
+    Ok(())
+}

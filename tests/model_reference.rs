@@ -1,4 +1,4 @@
-//! Logits against the PyTorch reference (`scripts/make_model_fixture.py`): small MobileNetV2
+//! Logits against the `PyTorch` reference (`scripts/make_model_fixture.py`): small `MobileNetV2`
 //! and Xception models with the reference's structure, seeded weights and BN statistics.
 
 use std::collections::HashMap;

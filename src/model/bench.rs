@@ -22,7 +22,7 @@ pub struct PhaseMs {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BenchResult {
-    /// "infer" or "train_step".
+    /// "infer" or "`train_step`".
     pub task: String,
     pub config: Config,
     pub height: usize,
@@ -41,7 +41,7 @@ pub struct BenchResult {
     pub steal_pct: Option<f64>,
 }
 
-/// Jiffies per second of `/proc` counters (USER_HZ, 100 on Linux).
+/// Jiffies per second of `/proc` counters (`USER_HZ`, 100 on Linux).
 const HZ: f64 = 100.0;
 
 /// (busy, steal) jiffies of the whole machine from `/proc/stat`.

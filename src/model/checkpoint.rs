@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
@@ -128,7 +129,7 @@ pub fn load_weights(varmap: &VarMap, path: &Path, device: &Device) -> Result<(),
 }
 
 /// Compares names and shapes without changing anything.
-pub fn compare(varmap: &VarMap, tensors: &HashMap<String, Tensor>) -> Mismatch {
+pub fn compare<S: BuildHasher>(varmap: &VarMap, tensors: &HashMap<String, Tensor, S>) -> Mismatch {
     let data = varmap.data().lock().expect("varmap lock poisoned");
     let mut m = Mismatch::default();
     for (name, var) in data.iter() {
@@ -136,7 +137,7 @@ pub fn compare(varmap: &VarMap, tensors: &HashMap<String, Tensor>) -> Mismatch {
             None => m.missing.push(name.clone()),
             Some(t) if t.dims() != var.dims() => {
                 m.mis_shaped
-                    .push((name.clone(), var.dims().to_vec(), t.dims().to_vec()))
+                    .push((name.clone(), var.dims().to_vec(), t.dims().to_vec()));
             }
             Some(_) => {}
         }
@@ -154,7 +155,10 @@ pub fn compare(varmap: &VarMap, tensors: &HashMap<String, Tensor>) -> Mismatch {
 
 /// Copies `tensors` into the variables of `varmap` after checking that names and shapes match
 /// exactly; on a mismatch nothing is changed.
-pub fn assign(varmap: &VarMap, tensors: &HashMap<String, Tensor>) -> Result<(), CheckpointError> {
+pub fn assign<S: BuildHasher>(
+    varmap: &VarMap,
+    tensors: &HashMap<String, Tensor, S>,
+) -> Result<(), CheckpointError> {
     let mismatch = compare(varmap, tensors);
     if !mismatch.is_empty() {
         return Err(CheckpointError::Mismatch(mismatch));

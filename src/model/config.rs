@@ -1,41 +1,41 @@
-//! Model configuration: which backbone, how wide, which output stride and which DeepLab head
+//! Model configuration: which backbone, how wide, which output stride and which `DeepLab` head
 //! parts, with the named presets that reproduce the reference parameter counts. Serialised as
 //! RON next to checkpoints.
 
 use serde::{Deserialize, Serialize};
 
-/// Feature extractor of the DeepLab model.
+/// Feature extractor of the `DeepLab` model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Backbone {
-    /// Slim MobileNetV2 up to `layer_18` (320 channels at depth multiplier 1).
+    /// Slim `MobileNetV2` up to `layer_18` (320 channels at depth multiplier 1).
     MobileNetV2,
-    /// DeepLab's aligned Xception-65 (strided separable convs, BN after every depthwise).
+    /// `DeepLab's` aligned Xception-65 (strided separable convs, BN after every depthwise).
     Xception65,
 }
 
-/// Everything needed to build a model; tensors are named after the PyTorch reference.
+/// Everything needed to build a model; tensors are named after the `PyTorch` reference.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
     pub backbone: Backbone,
     pub num_classes: usize,
-    /// Channel multiplier for the backbone (MobileNetV2 rounds to multiples of 8, min 8;
+    /// Channel multiplier for the backbone (`MobileNetV2` rounds to multiples of 8, min 8;
     /// Xception rounds to the nearest integer).
     pub depth_multiplier: f64,
     /// 8 or 16: stride of the backbone output relative to the input.
     pub output_stride: usize,
     /// Rates of the separable atrous ASPP branches at this output stride (empty: none).
     pub atrous_rates: Vec<usize>,
-    /// Channels of every ASPP branch and decoder conv (256 in DeepLab).
+    /// Channels of every ASPP branch and decoder conv (256 in `DeepLab`).
     pub head_channels: usize,
     /// Whether the decoder refines the ASPP output with stride-4 features.
     pub decoder: bool,
-    /// Channels of the decoder's low-level projection (48 in DeepLab).
+    /// Channels of the decoder's low-level projection (48 in `DeepLab`).
     pub decoder_projection_channels: usize,
     /// Units in Xception's middle flow (16 in Xception-65).
     pub xception_middle_units: usize,
-    /// BatchNorm running-statistics momentum (TF decay 0.9997 = momentum 0.0003).
+    /// `BatchNorm` running-statistics momentum (TF decay 0.9997 = momentum 0.0003).
     pub bn_momentum: f64,
-    /// Dropout probability after the ASPP projection, training only (TF keep_prob 0.9).
+    /// Dropout probability after the ASPP projection, training only (TF `keep_prob` 0.9).
     pub dropout: f64,
 }
 
@@ -43,7 +43,7 @@ pub struct Config {
 pub const CONFIG_NAMES: [&str; 3] = ["mobilenetv2", "mobilenetv2-plus", "xception65"];
 
 impl Config {
-    /// TF model-zoo MobileNetV2: image pooling + 1x1 ASPP only, no decoder (2,113,043 params).
+    /// TF model-zoo `MobileNetV2`: image pooling + 1x1 ASPP only, no decoder (2,113,043 params).
     pub fn mobilenetv2() -> Self {
         Self {
             backbone: Backbone::MobileNetV2,
@@ -60,7 +60,7 @@ impl Config {
         }
     }
 
-    /// MobileNetV2 with separable ASPP rates 6/12/18 and the decoder (2,725,059 params).
+    /// `MobileNetV2` with separable ASPP rates 6/12/18 and the decoder (2,725,059 params).
     pub fn mobilenetv2_plus() -> Self {
         Self {
             atrous_rates: vec![6, 12, 18],
@@ -88,6 +88,7 @@ impl Config {
     }
 
     /// Changes the output stride, scaling the atrous rates with it (OS8 doubles the OS16 rates).
+    #[must_use]
     pub fn with_output_stride(mut self, output_stride: usize) -> Self {
         self.atrous_rates = self
             .atrous_rates
@@ -98,11 +99,13 @@ impl Config {
         self
     }
 
+    #[must_use]
     pub fn with_num_classes(mut self, num_classes: usize) -> Self {
         self.num_classes = num_classes;
         self
     }
 
+    #[must_use]
     pub fn with_depth_multiplier(mut self, depth_multiplier: f64) -> Self {
         self.depth_multiplier = depth_multiplier;
         self
@@ -123,7 +126,7 @@ impl Config {
                     .into(),
             );
         }
-        if !(self.depth_multiplier > 0.0) {
+        if self.depth_multiplier.is_nan() || self.depth_multiplier <= 0.0 {
             return Err(format!(
                 "depth_multiplier must be positive, got {}",
                 self.depth_multiplier

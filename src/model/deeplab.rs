@@ -1,4 +1,4 @@
-//! The DeepLab segmentation network: backbone, ASPP head (image pooling, 1×1, separable atrous
+//! The `DeepLab` segmentation network: backbone, ASPP head (image pooling, 1×1, separable atrous
 //! branches, projection), optional decoder, 1×1 logits and the final bilinear upsampling; plus
 //! [`Model`], which owns the `VarMap` holding every tensor.
 
@@ -18,7 +18,7 @@ enum Encoder {
     Xception65(Xception65),
 }
 
-/// Atrous spatial pyramid pooling as in TF DeepLab's `_extract_features`.
+/// Atrous spatial pyramid pooling as in TF `DeepLab's` `_extract_features`.
 #[derive(Debug, Clone)]
 struct Aspp {
     image_pooling: ConvBn,
@@ -106,9 +106,9 @@ impl Aspp {
 /// two separable 3×3 convs.
 #[derive(Debug, Clone)]
 struct Decoder {
-    feature_projection0: ConvBn,
-    decoder_conv0: SepConv,
-    decoder_conv1: SepConv,
+    projection: ConvBn,
+    conv0: SepConv,
+    conv1: SepConv,
 }
 
 impl Decoder {
@@ -138,23 +138,23 @@ impl Decoder {
         let decoder_conv1 =
             SepConv::new(d, d, 1, 1, EPS_HEAD, Act::Relu, m, &vb.pp("decoder_conv1"))?;
         Ok(Self {
-            feature_projection0,
-            decoder_conv0,
-            decoder_conv1,
+            projection: feature_projection0,
+            conv0: decoder_conv0,
+            conv1: decoder_conv1,
         })
     }
 
     fn forward_t(&self, x: &Tensor, low: &Tensor, train: bool) -> Result<Tensor> {
-        let low = low.apply_t(&self.feature_projection0, train)?;
+        let low = low.apply_t(&self.projection, train)?;
         let (_, _, h, w) = low.dims4()?;
         let x = resize_bilinear(x, h, w)?;
         Tensor::cat(&[x, low], 1)?
-            .apply_t(&self.decoder_conv0, train)?
-            .apply_t(&self.decoder_conv1, train)
+            .apply_t(&self.conv0, train)?
+            .apply_t(&self.conv1, train)
     }
 }
 
-/// DeepLab: logits for every input pixel, `[N, num_classes, H, W]`, from `[N, 3, H, W]` input
+/// `DeepLab`: logits for every input pixel, `[N, num_classes, H, W]`, from `[N, 3, H, W]` input
 /// scaled to [-1, 1].
 #[derive(Debug, Clone)]
 pub struct DeepLab {
@@ -243,7 +243,7 @@ pub struct Model {
 }
 
 impl Model {
-    /// Builds a freshly initialised model (Kaiming-normal convs, identity BatchNorms).
+    /// Builds a freshly initialised model (Kaiming-normal convs, identity `BatchNorms`).
     pub fn new(config: Config, device: &Device) -> Result<Self> {
         let varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, device);
@@ -260,7 +260,7 @@ impl Model {
         self.net.forward_t(x, train)
     }
 
-    /// (trainable parameters, parameters including BatchNorm running statistics).
+    /// (trainable parameters, parameters including `BatchNorm` running statistics).
     pub fn param_counts(&self) -> (usize, usize) {
         let data = self.varmap.data().lock().expect("varmap lock poisoned");
         let mut trainable = 0;

@@ -1,19 +1,22 @@
-//! Building blocks shared by the backbones and the head: convolution + BatchNorm + activation
-//! (`ConvBn`, named like PyTorch's `Sequential(conv, bn)`: `.0.weight`, `.1.*`) and the split
+//! Building blocks shared by the backbones and the head: convolution + `BatchNorm` + activation
+//! (`ConvBn`, named like `PyTorch's` `Sequential(conv, bn)`: `.0.weight`, `.1.*`) and the split
 //! separable convolution (`SepConv`: depthwise `ConvBn` then pointwise `ConvBn`).
 //!
-//! In eval mode the BatchNorm is folded into the convolution (weight scaled per output
+//! In eval mode the `BatchNorm` is folded into the convolution (weight scaled per output
 //! channel, then one fused shift + activation pass). In train mode a fused custom op normalises
 //! with batch statistics, and the running averages are updated with `momentum`.
 
 use candle_core::{Result, Tensor, Var};
 use candle_nn::{ModuleT, VarBuilder, init};
 
-use super::ops::{DepthwiseParams, batch_norm_act_train, bias_act, depthwise_conv2d};
+use super::ops::{
+    DepthwiseParams, batch_norm_act_train, bias_act, depthwise_conv2d, depthwise_conv2d_bias_act,
+    pointwise_conv2d, pointwise_conv2d_bias_act,
+};
 
-/// Epsilon of backbone BatchNorms (slim default, also Xception's arg scope).
+/// Epsilon of backbone `BatchNorms` (slim default, also Xception's arg scope).
 pub const EPS_BACKBONE: f64 = 1e-3;
-/// Epsilon of the ASPP and decoder BatchNorms.
+/// Epsilon of the ASPP and decoder `BatchNorms`.
 pub const EPS_HEAD: f64 = 1e-5;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +27,15 @@ pub enum Act {
 }
 
 impl Act {
+    /// Open interval of outputs where the activation passes gradients (and the clamp bounds).
+    pub fn pass_range(self) -> (f32, f32) {
+        match self {
+            Act::None => (f32::NEG_INFINITY, f32::INFINITY),
+            Act::Relu => (0.0, f32::INFINITY),
+            Act::Relu6 => (0.0, 6.0),
+        }
+    }
+
     pub fn apply(self, x: &Tensor) -> Result<Tensor> {
         match self {
             Act::None => Ok(x.clone()),
@@ -106,20 +118,14 @@ impl ConvSpec {
             };
             depthwise_conv2d(x, weight, params)
         } else if self.k == 1 && self.stride == 1 {
-            // Candle's 1x1 path copies input and output element by element around its gemm;
-            // a batched matmul on the NCHW layout writes the result directly.
-            let (n, cin, h, w) = x.dims4()?;
-            let y = weight
-                .reshape((self.cout, cin))?
-                .broadcast_matmul(&x.contiguous()?.reshape((n, cin, h * w))?)?;
-            y.reshape((n, self.cout, h, w))
+            pointwise_conv2d(x, weight)
         } else {
             x.conv2d(weight, self.padding(), self.stride, self.dilation, 1)
         }
     }
 }
 
-/// BatchNorm tensors, named like PyTorch's (`weight`, `bias`, `running_mean`, `running_var`).
+/// `BatchNorm` tensors, named like `PyTorch's` (`weight`, `bias`, `running_mean`, `running_var`).
 #[derive(Debug, Clone)]
 pub struct BnParams {
     pub gamma: Tensor,
@@ -151,7 +157,7 @@ impl BnParams {
         })
     }
 
-    /// Per-channel scale and shift equivalent to the BatchNorm in eval mode.
+    /// Per-channel scale and shift equivalent to the `BatchNorm` in eval mode.
     pub fn folded(&self) -> Result<(Tensor, Tensor)> {
         let scale = self
             .gamma
@@ -161,7 +167,7 @@ impl BnParams {
     }
 
     /// Normalises with batch statistics and folds them into the running averages (the
-    /// variance with Bessel's correction, as PyTorch and Candle do).
+    /// variance with Bessel's correction, as `PyTorch` and Candle do).
     pub fn forward_train(&self, x: &Tensor, act: Act) -> Result<Tensor> {
         let bn = batch_norm_act_train(x, &self.gamma, &self.beta, self.eps, act)?;
         let (n, _, h, w) = x.dims4()?;
@@ -178,7 +184,7 @@ impl BnParams {
     }
 }
 
-/// Convolution without bias, BatchNorm, activation.
+/// Convolution without bias, `BatchNorm`, activation.
 #[derive(Debug, Clone)]
 pub struct ConvBn {
     spec: ConvSpec,
@@ -222,12 +228,23 @@ impl ModuleT for ConvBn {
         }
         let (scale, shift) = self.bn.folded()?;
         let weight = self.weight.broadcast_mul(&scale.reshape(((), 1, 1, 1))?)?;
+        if self.spec.depthwise {
+            let params = DepthwiseParams {
+                stride: self.spec.stride,
+                padding: self.spec.padding(),
+                dilation: self.spec.dilation,
+            };
+            return depthwise_conv2d_bias_act(x, &weight, &shift, params, self.act);
+        }
+        if !self.spec.depthwise && self.spec.k == 1 && self.spec.stride == 1 {
+            return pointwise_conv2d_bias_act(x, &weight, &shift, self.act);
+        }
         let y = self.spec.conv(x, &weight)?;
         bias_act(&y, &shift, self.act)
     }
 }
 
-/// TF DeepLab's split separable conv: depthwise k×k + BN (+act), then 1×1 + BN (+act).
+/// TF `DeepLab's` split separable conv: depthwise k×k + BN (+act), then 1×1 + BN (+act).
 #[derive(Debug, Clone)]
 pub struct SepConv {
     pub depthwise: ConvBn,

@@ -1,6 +1,6 @@
-//! Slim MobileNetV2 up to `layer_18`, with slim's output-stride logic (once the target stride
+//! Slim `MobileNetV2` up to `layer_18`, with slim's output-stride logic (once the target stride
 //! is reached, later strides become atrous rates) and the `layer_4/depthwise_output` end point
-//! used by the decoder. Tensor names follow the PyTorch reference (`encoder.stem`,
+//! used by the decoder. Tensor names follow the `PyTorch` reference (`encoder.stem`,
 //! `encoder.layers.{i}.{expand,depthwise,project}`).
 
 use candle_core::{Result, Tensor};

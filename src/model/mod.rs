@@ -1,4 +1,4 @@
-//! SegStudio's model layer: DeepLab (MobileNetV2 and Xception-65 backbones) on Candle, the
+//! `SegStudio's` model layer: `DeepLab` (`MobileNetV2` and Xception-65 backbones) on Candle, the
 //! custom operations it needs for fast CPU training, the optimiser, statistics, checkpoints
 //! and benchmarks.
 

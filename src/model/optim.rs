@@ -1,5 +1,5 @@
-//! SGD with momentum and L2 weight decay (TF `MomentumOptimizer` / PyTorch `SGD` semantics:
-//! `v = m·v + (g + wd·w)`, `w -= lr·v`) and DeepLab's polynomial learning-rate schedule.
+//! SGD with momentum and L2 weight decay (TF `MomentumOptimizer` / `PyTorch` `SGD` semantics:
+//! `v = m·v + (g + wd·w)`, `w -= lr·v`) and `DeepLab's` polynomial learning-rate schedule.
 //! Candle's own `SGD` has neither momentum nor weight decay.
 
 use candle_core::{Result, Tensor, Var, backprop::GradStore};
@@ -15,7 +15,7 @@ pub struct SgdParams {
 }
 
 impl Default for SgdParams {
-    /// DeepLab's recipe: momentum 0.9, weight decay 4e-5.
+    /// `DeepLab's` recipe: momentum 0.9, weight decay 4e-5.
     fn default() -> Self {
         Self {
             lr: 0.007,
@@ -25,7 +25,7 @@ impl Default for SgdParams {
     }
 }
 
-/// True for variables that are optimised: everything except BatchNorm running statistics.
+/// True for variables that are optimised: everything except `BatchNorm` running statistics.
 pub fn is_trainable(name: &str) -> bool {
     !(name.ends_with("running_mean") || name.ends_with("running_var"))
 }
@@ -42,29 +42,56 @@ pub fn trainable_vars(varmap: &VarMap) -> Vec<(String, Var)> {
     vars
 }
 
+/// True for convolution kernels (`*.0.weight` of conv+BN blocks and `logits.weight`), the
+/// only tensors TF `DeepLab`'s L2 regulariser covers (not BN gamma/beta, not the logits bias).
+pub fn is_conv_weight(name: &str) -> bool {
+    name.ends_with(".0.weight") || name == "logits.weight"
+}
+
 /// Stochastic gradient descent with momentum and weight decay over a fixed set of variables.
 pub struct Sgd {
     vars: Vec<Var>,
+    /// Whether weight decay applies to the variable at the same index.
+    decay: Vec<bool>,
     velocity: Vec<Option<Tensor>>,
     params: SgdParams,
 }
 
 impl Sgd {
+    /// Weight decay applies to every variable (`PyTorch` `SGD(weight_decay=...)` semantics).
     pub fn new(vars: Vec<Var>, params: SgdParams) -> Self {
+        let decay = vec![true; vars.len()];
+        Self::with_decay_mask(vars, decay, params)
+    }
+
+    /// `decay[i]` says whether weight decay applies to `vars[i]`.
+    pub fn with_decay_mask(vars: Vec<Var>, decay: Vec<bool>, params: SgdParams) -> Self {
+        assert_eq!(vars.len(), decay.len(), "one decay flag per variable");
         let velocity = vec![None; vars.len()];
         Self {
             vars,
+            decay,
             velocity,
             params,
         }
     }
 
-    /// Optimises every trainable variable of `varmap` (BN running statistics excluded).
+    /// Optimises every trainable variable of `varmap` (BN running statistics excluded), with
+    /// weight decay on all of them, like the `PyTorch` peer.
     pub fn from_varmap(varmap: &VarMap, params: SgdParams) -> Self {
         Self::new(
             trainable_vars(varmap).into_iter().map(|(_, v)| v).collect(),
             params,
         )
+    }
+
+    /// Like [`Sgd::from_varmap`], but weight decay only on convolution kernels, as TF `DeepLab`.
+    pub fn from_varmap_conv_decay(varmap: &VarMap, params: SgdParams) -> Self {
+        let (decay, vars) = trainable_vars(varmap)
+            .into_iter()
+            .map(|(n, v)| (is_conv_weight(&n), v))
+            .unzip();
+        Self::with_decay_mask(vars, decay, params)
     }
 
     pub fn learning_rate(&self) -> f64 {
@@ -83,11 +110,16 @@ impl Sgd {
             momentum,
             weight_decay,
         } = self.params;
-        for (var, velocity) in self.vars.iter().zip(self.velocity.iter_mut()) {
+        for ((var, velocity), &decay) in self
+            .vars
+            .iter()
+            .zip(self.velocity.iter_mut())
+            .zip(&self.decay)
+        {
             let Some(grad) = grads.get(var.as_tensor()) else {
                 continue;
             };
-            let grad = if weight_decay == 0.0 {
+            let grad = if weight_decay == 0.0 || !decay {
                 grad.clone()
             } else {
                 (grad + (var.as_tensor() * weight_decay)?)?
@@ -109,7 +141,7 @@ impl Sgd {
     }
 }
 
-/// DeepLab's "poly" schedule: `base · (1 − step/max_steps)^power`, 0 from `max_steps` on.
+/// `DeepLab's` "poly" schedule: `base · (1 − step/max_steps)^power`, 0 from `max_steps` on.
 pub fn poly_lr(base: f64, step: usize, max_steps: usize, power: f64) -> f64 {
     if max_steps == 0 || step >= max_steps {
         return 0.0;

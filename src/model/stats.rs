@@ -1,4 +1,4 @@
-//! Size and compute of a config without building it: parameters (trainable and with BatchNorm
+//! Size and compute of a config without building it: parameters (trainable and with `BatchNorm`
 //! running statistics) and conv multiply-accumulates at a given input size, counted the way
 //! the reference does (every conv including depthwise; BN, activations, pooling and resizes
 //! not counted; FLOPs = 2 × MACs).
@@ -45,7 +45,7 @@ struct Tally {
 }
 
 impl Tally {
-    /// A conv followed by BatchNorm at input size `(h, w)`; returns the output size.
+    /// A conv followed by `BatchNorm` at input size `(h, w)`; returns the output size.
     fn conv_bn(&mut self, spec: ConvSpec, (h, w): (usize, usize)) -> (usize, usize) {
         self.params += (spec.weight_count() + 2 * spec.cout) as u64;
         self.stats += 2 * spec.cout as u64;

@@ -1,7 +1,7 @@
-//! DeepLab's aligned Xception-65: entry flow (two plain convs, three strided units), middle
-//! flow (residual units) and exit flow, each unit three split separable convs with a ReLU in
+//! `DeepLab's` aligned Xception-65: entry flow (two plain convs, three strided units), middle
+//! flow (residual units) and exit flow, each unit three split separable convs with a `ReLU` in
 //! front (or inside, for the last unit). Output-stride logic as in `core/xception.py`. Tensor
-//! names follow the PyTorch reference (`encoder.conv1_1`, `encoder.units.{i}.convs.{j}`).
+//! names follow the `PyTorch` reference (`encoder.conv1_1`, `encoder.units.{i}.convs.{j}`).
 
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
@@ -26,7 +26,7 @@ pub struct UnitSpec {
     pub skip: Skip,
     pub stride: usize,
     pub rate: usize,
-    /// ReLU after each BN inside the separable convs instead of before each of them.
+    /// `ReLU` after each BN inside the separable convs instead of before each of them.
     pub act_in_sep: bool,
 }
 

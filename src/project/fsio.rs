@@ -58,9 +58,10 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
 #[cfg(unix)]
 fn set_permissions_like(tmp: &Path, existing: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt as _;
-    let permissions = std::fs::metadata(existing)
-        .map(|m| m.permissions())
-        .unwrap_or_else(|_| std::fs::Permissions::from_mode(0o644));
+    let permissions = std::fs::metadata(existing).map_or_else(
+        |_| std::fs::Permissions::from_mode(0o644),
+        |m| m.permissions(),
+    );
     std::fs::set_permissions(tmp, permissions)
 }
 

@@ -1,5 +1,5 @@
-//! Training-mode BatchNorm fused with its activation: batch statistics, normalisation, affine
-//! and ReLU/ReLU6 in two passes, and a hand-written backward in two more. Candle's
+//! Training-mode `BatchNorm` fused with its activation: batch statistics, normalisation, affine
+//! and `ReLU`/`ReLU6` in two passes, and a hand-written backward in two more. Candle's
 //! `BatchNorm::forward_train` takes about ten full-tensor passes (transpose copy, means,
 //! broadcasts), each allocating, and its backward even more.
 
@@ -33,16 +33,6 @@ fn channel_planes(
     ch: usize,
 ) -> impl Iterator<Item = &[f32]> {
     (0..n).map(move |b| &data[(b * c + ch) * hw..(b * c + ch + 1) * hw])
-}
-
-/// The open interval of outputs where the activation passes gradients; comparing against
-/// bounds (instead of matching on `Act` per element) keeps the loops branch-free.
-fn pass_range(act: Act) -> (f32, f32) {
-    match act {
-        Act::None => (f32::NEG_INFINITY, f32::INFINITY),
-        Act::Relu => (0.0, f32::INFINITY),
-        Act::Relu6 => (0.0, 6.0),
-    }
 }
 
 impl CustomOp3 for BnActTrain {
@@ -203,7 +193,7 @@ impl CustomOp3 for BnActTrainBwd {
         }
         let hw = h * w;
         let m = (n * hw) as f32;
-        let (lo, hi) = pass_range(self.act);
+        let (lo, hi) = self.act.pass_range();
         let invstd: Vec<f32> = self
             .var
             .iter()

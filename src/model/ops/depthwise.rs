@@ -5,10 +5,11 @@
 //! direct loop. Here every kernel tap is an `axpy` or dot product over a whole output row, so
 //! the stride-1 inner loops vectorise, and rayon splits the work over (batch, channel) planes.
 
-use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor, bail};
+use candle_core::{CpuStorage, CustomOp2, CustomOp3, DType, Layout, Result, Shape, Tensor, bail};
 use rayon::prelude::*;
 
 use super::{axpy, dot, ensure_cpu, f32_slice};
+use crate::model::layers::Act;
 
 /// Geometry of a depthwise convolution. Padding is applied on all four sides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,6 +143,128 @@ fn row_fwd(
     }
 }
 
+/// Runs the forward kernel over all planes; `epilogue` applies `clamp(v + bias[c], lo, hi)`
+/// to each finished output row while it is still in cache.
+fn forward_planes(
+    input: &[f32],
+    weight: &[f32],
+    n: usize,
+    g: &Geometry,
+    epilogue: Option<(&[f32], (f32, f32))>,
+) -> Vec<f32> {
+    let plane_in = g.h * g.w;
+    let plane_out = g.ho * g.wo;
+    let ksize = g.kh * g.kw;
+    let cols = g.col_ranges();
+    let mut out = vec![0f32; n * g.channels * plane_out];
+    out.par_chunks_mut(plane_out)
+        .enumerate()
+        .for_each(|(plane, out)| {
+            // Touch the (calloc'd, still unmapped) pages with a write before the `+=` loops
+            // read them: one page fault per page instead of a zero-page map plus a copy.
+            out.fill(0.0);
+            let c = plane % g.channels;
+            let inp = &input[plane * plane_in..(plane + 1) * plane_in];
+            let wk = &weight[c * ksize..(c + 1) * ksize];
+            for (oy, out_row) in out.chunks_exact_mut(g.wo).enumerate() {
+                for ki in 0..g.kh {
+                    let Some(iy) = g.in_row(oy, ki) else { continue };
+                    let in_row = &inp[iy * g.w..(iy + 1) * g.w];
+                    for (kj, range) in cols.iter().enumerate() {
+                        row_fwd(out_row, in_row, wk[ki * g.kw + kj], *range, g.p.stride);
+                    }
+                }
+                if let Some((bias, (lo, hi))) = epilogue {
+                    let b = bias[c];
+                    for v in out_row.iter_mut() {
+                        *v = (*v + b).max(lo).min(hi);
+                    }
+                }
+            }
+        });
+    out
+}
+
+/// Depthwise conv fused with `act(· + bias)` (eval-mode BN folded into the weights).
+struct DepthwiseBiasAct {
+    params: DepthwiseParams,
+    act: Act,
+}
+
+impl CustomOp3 for DepthwiseBiasAct {
+    fn name(&self) -> &'static str {
+        "depthwise_conv2d_bias_act"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (n, g) = geometry(l1, l2, self.params, self.name())?;
+        if l3.shape().dims() != [g.channels] {
+            bail!(
+                "{}: bias {:?} does not match {} channels",
+                self.name(),
+                l3.shape(),
+                g.channels
+            );
+        }
+        let input = f32_slice(s1, l1, self.name())?;
+        let weight = f32_slice(s2, l2, self.name())?;
+        let bias = f32_slice(s3, l3, self.name())?;
+        let out = forward_planes(input, weight, n, &g, Some((bias, self.act.pass_range())));
+        Ok((
+            CpuStorage::F32(out),
+            Shape::from((n, g.channels, g.ho, g.wo)),
+        ))
+    }
+
+    fn bwd(
+        &self,
+        input: &Tensor,
+        weight: &Tensor,
+        _bias: &Tensor,
+        res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        // Gradient behind the activation, then the plain depthwise backward.
+        let (lo, hi) = self.act.pass_range();
+        let grad = match self.act {
+            Act::None => grad.contiguous()?,
+            _ => {
+                (grad
+                    * (res.gt(f64::from(lo))?.to_dtype(DType::F32)?
+                        * res.lt(f64::from(hi))?.to_dtype(DType::F32)?)?)?
+            }
+        };
+        let grad_bias = grad.sum(3)?.sum(2)?.sum(0)?;
+        let (_, _, h, w) = input.dims4()?;
+        let grad_input = grad.apply_op2_no_bwd(
+            weight,
+            &DepthwiseBwdInput {
+                p: self.params,
+                h,
+                w,
+            },
+        )?;
+        let (_, _, kh, kw) = weight.dims4()?;
+        let grad_weight = input.apply_op2_no_bwd(
+            &grad,
+            &DepthwiseBwdWeight {
+                p: self.params,
+                kh,
+                kw,
+            },
+        )?;
+        Ok((Some(grad_input), Some(grad_weight), Some(grad_bias)))
+    }
+}
+
 struct DepthwiseFwd(DepthwiseParams);
 
 impl CustomOp2 for DepthwiseFwd {
@@ -159,30 +282,7 @@ impl CustomOp2 for DepthwiseFwd {
         let (n, g) = geometry(l1, l2, self.0, self.name())?;
         let input = f32_slice(s1, l1, self.name())?;
         let weight = f32_slice(s2, l2, self.name())?;
-        let plane_in = g.h * g.w;
-        let plane_out = g.ho * g.wo;
-        let ksize = g.kh * g.kw;
-        let cols = g.col_ranges();
-        let mut out = vec![0f32; n * g.channels * plane_out];
-        out.par_chunks_mut(plane_out)
-            .enumerate()
-            .for_each(|(plane, out)| {
-                // Touch the (calloc'd, still unmapped) pages with a write before the `+=` loops
-                // read them: one page fault per page instead of a zero-page map plus a copy.
-                out.fill(0.0);
-                let c = plane % g.channels;
-                let inp = &input[plane * plane_in..(plane + 1) * plane_in];
-                let wk = &weight[c * ksize..(c + 1) * ksize];
-                for (oy, out_row) in out.chunks_exact_mut(g.wo).enumerate() {
-                    for ki in 0..g.kh {
-                        let Some(iy) = g.in_row(oy, ki) else { continue };
-                        let in_row = &inp[iy * g.w..(iy + 1) * g.w];
-                        for (kj, range) in cols.iter().enumerate() {
-                            row_fwd(out_row, in_row, wk[ki * g.kw + kj], *range, g.p.stride);
-                        }
-                    }
-                }
-            });
+        let out = forward_planes(input, weight, n, &g, None);
         Ok((
             CpuStorage::F32(out),
             Shape::from((n, g.channels, g.ho, g.wo)),
@@ -359,4 +459,20 @@ pub fn depthwise_conv2d(
     input
         .contiguous()?
         .apply_op2(&weight.contiguous()?, DepthwiseFwd(params))
+}
+
+/// `act(depthwise_conv2d(input, weight) + bias)` in one pass; differentiable in all three.
+pub fn depthwise_conv2d_bias_act(
+    input: &Tensor,
+    weight: &Tensor,
+    bias: &Tensor,
+    params: DepthwiseParams,
+    act: Act,
+) -> Result<Tensor> {
+    ensure_cpu(input, "depthwise_conv2d_bias_act")?;
+    input.contiguous()?.apply_op3(
+        &weight.contiguous()?,
+        &bias.contiguous()?,
+        DepthwiseBiasAct { params, act },
+    )
 }

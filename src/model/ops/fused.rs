@@ -1,5 +1,5 @@
-//! `act(x + bias[c])` in one pass over an `[N, C, H, W]` tensor. With BatchNorm folded into the
-//! preceding conv this is all that is left of "BN + ReLU" in eval mode; done with Candle ops it
+//! `act(x + bias[c])` in one pass over an `[N, C, H, W]` tensor. With `BatchNorm` folded into the
+//! preceding conv this is all that is left of "BN + `ReLU`" in eval mode; done with Candle ops it
 //! would be three passes (broadcast add, max, min), each allocating a full tensor.
 
 use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor, bail};

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use super::{ensure_cpu, f32_slice};
 use candle_core::backend::BackendStorage;
 
-/// Label value excluded from the loss (DeepLab's convention for "void" pixels).
+/// Label value excluded from the loss (`DeepLab's` convention for "void" pixels).
 pub const IGNORE_LABEL: u32 = 255;
 
 /// Pixels per parallel task; small enough to balance two threads on a single image.
@@ -153,7 +153,7 @@ impl CustomOp2 for CrossEntropy {
     }
 }
 
-/// d(loss)/d(logits) = scale · (softmax − one_hot) / valid on counted pixels, 0 elsewhere.
+/// d(loss)/d(logits) = scale · (softmax − `one_hot`) / valid on counted pixels, 0 elsewhere.
 struct CrossEntropyGrad {
     ignore: u32,
     scale: f32,

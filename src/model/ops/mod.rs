@@ -1,6 +1,8 @@
-//! Custom CPU operations that close gaps in Candle 0.11: a fast depthwise convolution, a
-//! differentiable bilinear resize (`align_corners = true`) and a cross-entropy that skips an
-//! ignore label. Each has a hand-written backward pass.
+//! Custom CPU operations that close gaps in Candle 0.11: a fast depthwise convolution (plain
+//! and fused with bias + activation), a single-node 1×1 convolution, a differentiable bilinear
+//! resize (`align_corners = true`), a cross-entropy that skips an ignore label, a fused
+//! training-mode `BatchNorm` + activation and an eval-mode bias + activation. Each has a
+//! hand-written backward pass.
 //!
 //! The kernels run on CPU storage only. On any other device they return an error naming the
 //! operation, so a CUDA build fails loudly instead of silently falling back.
@@ -9,12 +11,14 @@ mod batchnorm;
 mod depthwise;
 mod fused;
 mod loss;
+mod pointwise;
 mod resize;
 
 pub use batchnorm::{BatchNormTrain, batch_norm_act_train};
-pub use depthwise::{DepthwiseParams, depthwise_conv2d};
+pub use depthwise::{DepthwiseParams, depthwise_conv2d, depthwise_conv2d_bias_act};
 pub use fused::bias_act;
 pub use loss::{IGNORE_LABEL, cross_entropy_ignore};
+pub use pointwise::{pointwise_conv2d, pointwise_conv2d_bias_act};
 pub use resize::resize_bilinear;
 
 use candle_core::{CpuStorage, Layout, Result, Tensor, backend::BackendStorage, bail};

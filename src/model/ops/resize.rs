@@ -1,4 +1,4 @@
-//! Bilinear resize with `align_corners = true` (TF DeepLab and the PyTorch reference use it for
+//! Bilinear resize with `align_corners = true` (TF `DeepLab` and the `PyTorch` reference use it for
 //! every upsampling), with a backward pass; Candle's `upsample_bilinear2d` has none.
 
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
