@@ -174,3 +174,60 @@ fn cli_errors_name_the_path_and_exit_non_zero() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("/nonexistent/segstudio-q"), "{stderr}");
 }
+
+#[test]
+fn a_cancelled_import_leaves_the_project_unchanged() {
+    let (dir, mut project) = common::tiny_project(0);
+    let src = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(src.path().join("images")).unwrap();
+    std::fs::create_dir_all(src.path().join("masks")).unwrap();
+    for i in 0..40 {
+        write_pair(src.path(), &format!("p{i:02}"), (64, 48), (64, 48));
+    }
+    let options = MaskImportOptions {
+        images_dir: src.path().join("images"),
+        masks_dir: src.path().join("masks"),
+        background: 0,
+        split_per_class: None,
+        min_region_px: 5,
+        simplify_px: 1.0,
+    };
+    let progress = std::sync::Arc::new(Progress::default());
+    let watcher = {
+        let progress = progress.clone();
+        std::thread::Builder::new()
+            .name("canceller".into())
+            .spawn(move || {
+                // Cancel once a few photos are in.
+                let started = std::time::Instant::now();
+                while progress.counts().0 < 3
+                    && started.elapsed() < std::time::Duration::from_secs(20)
+                {
+                    std::thread::yield_now();
+                }
+                progress.cancel();
+            })
+            .unwrap()
+    };
+    let err = import_masks(&mut project, &options, &progress)
+        .unwrap_err()
+        .to_string();
+    watcher.join().unwrap();
+    assert!(err.contains("cancelled"), "{err}");
+    assert!(project.file.images.is_empty());
+    let reopened = Project::open(dir.path()).unwrap();
+    assert!(reopened.file.images.is_empty());
+    let left: Vec<_> = ["images", "annotations"]
+        .iter()
+        .flat_map(|d| {
+            std::fs::read_dir(dir.path().join(d))
+                .unwrap()
+                .filter_map(Result::ok)
+        })
+        .map(|e| e.file_name())
+        .collect();
+    assert!(
+        left.is_empty(),
+        "files left behind by a cancelled import: {left:?}"
+    );
+}

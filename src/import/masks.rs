@@ -18,7 +18,7 @@ use crate::progress::{Cancelled, Progress};
 use crate::project::fsio::{FileError, atomic_write};
 use crate::project::{
     AnnotationFile, AnnotationState, ClassId, ImageEntry, Instance, Project, ProjectError,
-    SCHEMA_VERSION, Split, Tool, write_annotation_file,
+    SCHEMA_VERSION, Split, Tool, annotation_path, write_annotation_file,
 };
 
 /// What to import and how.
@@ -244,9 +244,16 @@ pub fn import_masks(
             result
         })
         .collect();
-    progress
-        .check()
-        .map_err(|Cancelled| ProjectError::Other("import cancelled".into()))?;
+    if progress.check() == Err(Cancelled) {
+        // Take back what the workers already wrote, so a cancelled import leaves the project as it was.
+        for item in results.iter().flatten() {
+            std::fs::remove_file(root.join("images").join(&item.entry.file)).ok();
+            std::fs::remove_file(annotation_path(&root, &item.entry.file)).ok();
+        }
+        return Err(ProjectError::Other(
+            "import cancelled; the project is unchanged".into(),
+        ));
+    }
 
     let mut imported = Vec::new();
     for result in results {
