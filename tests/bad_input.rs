@@ -181,8 +181,9 @@ fn a_cancelled_import_leaves_the_project_unchanged() {
     let src = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(src.path().join("images")).unwrap();
     std::fs::create_dir_all(src.path().join("masks")).unwrap();
-    for i in 0..40 {
-        write_pair(src.path(), &format!("p{i:02}"), (64, 48), (64, 48));
+    // Enough photos that the import is still running when the canceller wakes, even on a busy machine.
+    for i in 0..150 {
+        write_pair(src.path(), &format!("p{i:03}"), (64, 48), (64, 48));
     }
     let options = MaskImportOptions {
         images_dir: src.path().join("images"),
@@ -198,7 +199,7 @@ fn a_cancelled_import_leaves_the_project_unchanged() {
         std::thread::Builder::new()
             .name("canceller".into())
             .spawn(move || {
-                // Cancel once a few photos are in.
+                // Cancel once a couple of photos are in.
                 let started = std::time::Instant::now();
                 while progress.counts().0 < 3
                     && started.elapsed() < std::time::Duration::from_secs(20)
