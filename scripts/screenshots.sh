@@ -3,13 +3,16 @@
 #
 # Usage: scripts/screenshots.sh [PROJECT] [IMAGE]
 #   PROJECT  project folder to show (default: projects/demo when it exists, else the start screen)
-#   IMAGE    file name of the image to select
+#   IMAGE    file name of the image to select (demo default: demo_030.jpg)
 # Needs: xvfb (xvfb-run), mesa-vulkan-drivers or libegl-mesa0 (see README). Builds the release binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 project=${1:-}
 image=${2:-}
-if [[ -z "$project" && -f projects/demo/project.ron ]]; then project=projects/demo; fi
+if [[ -z "$project" && -f projects/demo/project.ron ]]; then
+  project=projects/demo
+  image=${image:-demo_030.jpg} # a busy scene: containers, a bearing and a nut with their holes
+fi
 cargo build --release --quiet
 bin=target/release/segstudio
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
