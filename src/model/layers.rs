@@ -36,6 +36,19 @@ impl Act {
         }
     }
 
+    /// The gradient behind the activation: `grad` where the output `res` lies strictly inside the
+    /// pass range, 0 where the activation clipped it.
+    pub fn grad_through(self, grad: &Tensor, res: &Tensor) -> Result<Tensor> {
+        let (lo, hi) = self.pass_range();
+        match self {
+            Act::None => grad.contiguous(),
+            _ => {
+                grad * (res.gt(f64::from(lo))?.to_dtype(candle_core::DType::F32)?
+                    * res.lt(f64::from(hi))?.to_dtype(candle_core::DType::F32)?)?
+            }
+        }
+    }
+
     pub fn apply(self, x: &Tensor) -> Result<Tensor> {
         match self {
             Act::None => Ok(x.clone()),

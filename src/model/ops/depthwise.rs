@@ -5,7 +5,7 @@
 //! direct loop. Here every kernel tap is an `axpy` or dot product over a whole output row, so
 //! the stride-1 inner loops vectorise, and rayon splits the work over (batch, channel) planes.
 
-use candle_core::{CpuStorage, CustomOp2, CustomOp3, DType, Layout, Result, Shape, Tensor, bail};
+use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor, bail};
 use rayon::prelude::*;
 
 use super::{axpy, dot, ensure_cpu, f32_slice};
@@ -233,34 +233,9 @@ impl CustomOp3 for DepthwiseBiasAct {
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         // Gradient behind the activation, then the plain depthwise backward.
-        let (lo, hi) = self.act.pass_range();
-        let grad = match self.act {
-            Act::None => grad.contiguous()?,
-            _ => {
-                (grad
-                    * (res.gt(f64::from(lo))?.to_dtype(DType::F32)?
-                        * res.lt(f64::from(hi))?.to_dtype(DType::F32)?)?)?
-            }
-        };
+        let grad = self.act.grad_through(grad, res)?;
         let grad_bias = grad.sum(3)?.sum(2)?.sum(0)?;
-        let (_, _, h, w) = input.dims4()?;
-        let grad_input = grad.apply_op2_no_bwd(
-            weight,
-            &DepthwiseBwdInput {
-                p: self.params,
-                h,
-                w,
-            },
-        )?;
-        let (_, _, kh, kw) = weight.dims4()?;
-        let grad_weight = input.apply_op2_no_bwd(
-            &grad,
-            &DepthwiseBwdWeight {
-                p: self.params,
-                kh,
-                kw,
-            },
-        )?;
+        let (grad_input, grad_weight) = depthwise_grads(input, weight, &grad, self.params)?;
         Ok((Some(grad_input), Some(grad_weight), Some(grad_bias)))
     }
 }
@@ -296,14 +271,24 @@ impl CustomOp2 for DepthwiseFwd {
         _res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let grad = grad.contiguous()?;
-        let (_, _, h, w) = input.dims4()?;
-        let grad_input = grad.apply_op2_no_bwd(weight, &DepthwiseBwdInput { p: self.0, h, w })?;
-        let (_, _, kh, kw) = weight.dims4()?;
-        let grad_weight =
-            input.apply_op2_no_bwd(&grad, &DepthwiseBwdWeight { p: self.0, kh, kw })?;
+        let (grad_input, grad_weight) =
+            depthwise_grads(input, weight, &grad.contiguous()?, self.0)?;
         Ok((Some(grad_input), Some(grad_weight)))
     }
+}
+
+/// Input and weight gradients of a depthwise convolution for the output gradient `grad` (contiguous).
+fn depthwise_grads(
+    input: &Tensor,
+    weight: &Tensor,
+    grad: &Tensor,
+    p: DepthwiseParams,
+) -> Result<(Tensor, Tensor)> {
+    let (_, _, h, w) = input.dims4()?;
+    let grad_input = grad.apply_op2_no_bwd(weight, &DepthwiseBwdInput { p, h, w })?;
+    let (_, _, kh, kw) = weight.dims4()?;
+    let grad_weight = input.apply_op2_no_bwd(grad, &DepthwiseBwdWeight { p, kh, kw })?;
+    Ok((grad_input, grad_weight))
 }
 
 /// Input gradient: scatters every output-row gradient back through each kernel tap.

@@ -2,7 +2,7 @@
 //! preceding conv this is all that is left of "BN + `ReLU`" in eval mode; done with Candle ops it
 //! would be three passes (broadcast add, max, min), each allocating a full tensor.
 
-use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor, bail};
+use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor, bail};
 use rayon::prelude::*;
 
 use super::{ensure_cpu, f32_slice};
@@ -64,15 +64,7 @@ impl CustomOp2 for BiasAct {
         res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let grad_x = match self.0 {
-            Act::None => grad.clone(),
-            Act::Relu => (grad * res.gt(0f32)?.to_dtype(DType::F32)?)?,
-            Act::Relu6 => {
-                let inside =
-                    (res.gt(0f32)?.to_dtype(DType::F32)? * res.lt(6f32)?.to_dtype(DType::F32)?)?;
-                (grad * inside)?
-            }
-        };
+        let grad_x = self.0.grad_through(grad, res)?;
         let grad_bias = grad_x.sum(3)?.sum(2)?.sum(0)?;
         Ok((Some(grad_x), Some(grad_bias)))
     }

@@ -4,7 +4,7 @@
 //! adds two full-size reshape nodes whose backward each costs a zero-fill and an add.
 
 use candle_core::backend::BackendStorage;
-use candle_core::{CpuStorage, CustomOp2, CustomOp3, DType, Layout, Result, Shape, Tensor, bail};
+use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor, bail};
 use rayon::prelude::*;
 
 use super::{ensure_cpu, f32_slice};
@@ -143,15 +143,7 @@ impl CustomOp3 for PointwiseBiasAct {
         res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let (lo, hi) = self.0.pass_range();
-        let grad = match self.0 {
-            Act::None => grad.contiguous()?,
-            _ => {
-                (grad
-                    * (res.gt(f64::from(lo))?.to_dtype(DType::F32)?
-                        * res.lt(f64::from(hi))?.to_dtype(DType::F32)?)?)?
-            }
-        };
+        let grad = self.0.grad_through(grad, res)?;
         let grad_bias = grad.sum(3)?.sum(2)?.sum(0)?;
         let (grad_x, grad_w) = Pointwise.bwd(x, weight, res, &grad)?;
         Ok((grad_x, grad_w, Some(grad_bias)))
