@@ -18,7 +18,7 @@ use crate::progress::Progress;
 use crate::project::fsio::{FileError, atomic_write};
 use crate::project::{
     AnnotationFile, AnnotationState, ImageEntry, Instance, Preset, Project, ProjectError,
-    SCHEMA_VERSION, Split, Tool, write_annotation_file,
+    SCHEMA_VERSION, Split, Tool, write_annotation_file, write_annotation_file_in,
 };
 
 /// Folder of the ground truth inside the demo project.
@@ -208,19 +208,6 @@ pub fn build_demo_project(
     project.save_project_file()?;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
-}
-
-/// Writes an annotation file into `dir` (the ground-truth folder) under the image's stem.
-fn write_annotation_file_in(dir: &Path, annotation: &AnnotationFile) -> Result<(), ProjectError> {
-    let root = dir.parent().unwrap_or(dir);
-    let path = dir.join(
-        crate::project::annotation_path(root, &annotation.image)
-            .file_name()
-            .unwrap_or_default(),
-    );
-    let text = crate::project::to_ron_string(annotation, &path)?;
-    atomic_write(&path, text.as_bytes())?;
-    Ok(())
 }
 
 /// Writes a PNG grid (4 columns, 320×240 cells) of the first `count` photos of a project.

@@ -15,7 +15,7 @@ use crate::imageio::encode_label_png;
 use crate::progress::Progress;
 use crate::project::fsio::{FileError, atomic_write};
 use crate::project::{
-    IGNORE_LABEL, ImageStatus, Instance, Project, ProjectError, Variant, VariantTarget,
+    IGNORE_LABEL, ImageStatus, Instance, Project, ProjectError, Variant, VariantTarget, image_stem,
 };
 
 /// What an export wrote.
@@ -92,10 +92,7 @@ pub fn export_masks(
             .map_err(|_| ProjectError::Other("export cancelled".into()))?;
         let image = &project.file.images[i];
         let labels = render_label_map(project.instances(i), variant, image.width, image.height);
-        let stem = Path::new(&image.file)
-            .file_stem()
-            .map_or_else(|| image.file.clone(), |s| s.to_string_lossy().into_owned());
-        let path = out_dir.join(format!("{stem}.png"));
+        let path = out_dir.join(format!("{}.png", image_stem(&image.file)));
         atomic_write(&path, &encode_label_png(image.width, image.height, &labels))?;
         progress.advance(1);
         Ok::<(), ProjectError>(())

@@ -97,12 +97,20 @@ pub fn to_ron_string<T: Serialize>(value: &T, path: &Path) -> Result<String, Pro
         .map_err(|e| ProjectError::Other(format!("cannot serialise {}: {e}", path.display())))
 }
 
+/// Parses a project or annotation file. A file from a newer schema may not even parse; then the
+/// error says so rather than pointing at a field this build does not know.
 fn parse_ron<T: serde::de::DeserializeOwned>(text: &str, path: &Path) -> Result<T, ProjectError> {
-    ron::from_str(text).map_err(|e| ProjectError::Parse {
-        path: path.to_path_buf(),
-        line: e.span.start.line,
-        column: e.span.start.col,
-        message: e.code.to_string(),
+    ron::from_str(text).map_err(|e| match ron::from_str::<SchemaProbe>(text) {
+        Ok(probe) if probe.schema_version > SCHEMA_VERSION => ProjectError::Invalid {
+            path: path.to_path_buf(),
+            problems: vec![validate::newer_schema(probe.schema_version)],
+        },
+        _ => ProjectError::Parse {
+            path: path.to_path_buf(),
+            line: e.span.start.line,
+            column: e.span.start.col,
+            message: e.code.to_string(),
+        },
     })
 }
 
@@ -149,16 +157,7 @@ impl Project {
         let path = root.join(PROJECT_FILE);
         let text =
             std::fs::read_to_string(&path).map_err(|e| FileError::new("cannot read", &path, e))?;
-        let file: ProjectFile = parse_ron(&text, &path).map_err(|err| {
-            // A newer schema may not even parse; say so rather than pointing at an unknown field.
-            match ron::from_str::<SchemaProbe>(&text) {
-                Ok(probe) if probe.schema_version > SCHEMA_VERSION => ProjectError::Invalid {
-                    path: path.clone(),
-                    problems: vec![validate::project_problems_for_version(probe.schema_version)],
-                },
-                _ => err,
-            }
-        })?;
+        let file: ProjectFile = parse_ron(&text, &path)?;
         let problems = validate::project_problems(&file);
         if !problems.is_empty() {
             return Err(ProjectError::Invalid { path, problems });
@@ -274,19 +273,34 @@ struct SchemaProbe {
     schema_version: u32,
 }
 
-/// Writes an annotation file atomically (without validating it; [`Project::set_instances`] validates).
+/// Writes an annotation file atomically into the project's `annotations/` (without validating it;
+/// [`Project::set_instances`] validates).
 pub fn write_annotation_file(root: &Path, annotation: &AnnotationFile) -> Result<(), ProjectError> {
-    let path = annotation_path(root, &annotation.image);
+    write_annotation_file_in(&root.join("annotations"), annotation)
+}
+
+/// Writes an annotation file atomically into `dir` under the image's stem (the demo's ground truth
+/// uses the same format in another folder).
+pub fn write_annotation_file_in(
+    dir: &Path,
+    annotation: &AnnotationFile,
+) -> Result<(), ProjectError> {
+    let path = dir.join(format!("{}.ron", image_stem(&annotation.image)));
     atomic_write(&path, to_ron_string(annotation, &path)?.as_bytes())?;
     Ok(())
 }
 
+/// The stem of an image file name, which names its annotation file and its exported mask.
+pub fn image_stem(file: &str) -> String {
+    Path::new(file)
+        .file_stem()
+        .map_or_else(|| file.to_owned(), |s| s.to_string_lossy().into_owned())
+}
+
 /// Path of the annotation file of the image `file` (its stem plus `.ron`).
 pub fn annotation_path(root: &Path, file: &str) -> PathBuf {
-    let stem = Path::new(file)
-        .file_stem()
-        .map_or_else(|| file.to_owned(), |s| s.to_string_lossy().into_owned());
-    root.join("annotations").join(format!("{stem}.ron"))
+    root.join("annotations")
+        .join(format!("{}.ron", image_stem(file)))
 }
 
 fn load_annotation(root: &Path, image: &ImageEntry, project: &ProjectFile) -> AnnotationState {
@@ -300,19 +314,7 @@ fn load_annotation(root: &Path, image: &ImageEntry, project: &ProjectFile) -> An
     };
     let annotation: AnnotationFile = match parse_ron(&text, &path) {
         Ok(a) => a,
-        Err(err) => {
-            let newer = ron::from_str::<SchemaProbe>(&text)
-                .ok()
-                .filter(|p| p.schema_version > SCHEMA_VERSION);
-            return AnnotationState::Broken(match newer {
-                Some(p) => format!(
-                    "{}: {}",
-                    path.display(),
-                    validate::project_problems_for_version(p.schema_version)
-                ),
-                None => err.to_string(),
-            });
-        }
+        Err(err) => return AnnotationState::Broken(err.to_string()),
     };
     let problems = validate::annotation_problems(&annotation, image, project);
     if !problems.is_empty() {

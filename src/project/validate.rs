@@ -181,11 +181,7 @@ fn ring_problems(problems: &mut Vec<String>, at: &str, ring: &[Point], image: &I
 }
 
 /// The message for a file written with a newer schema.
-pub fn project_problems_for_version(found: u32) -> String {
-    newer_schema(found)
-}
-
-fn newer_schema(found: u32) -> String {
+pub fn newer_schema(found: u32) -> String {
     format!(
         "written by a newer SegStudio (schema version {found}; this build reads up to {SCHEMA_VERSION}); update SegStudio to open it"
     )

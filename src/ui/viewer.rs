@@ -5,8 +5,8 @@
 //! rasteriser (the same pixels the exported masks get); outlines are drawn as vector lines on top.
 
 use super::tasks::{Poll, Task};
-use crate::geometry::fill_polygon_spans;
-use crate::project::{ImageStatus, Instance, Project};
+use crate::export::render_label_map;
+use crate::project::{ImageStatus, Project};
 
 const MIN_ZOOM: f32 = 0.02;
 const MAX_ZOOM: f32 = 64.0;
@@ -183,21 +183,19 @@ impl Viewer {
         }
         let image = &project.file.images[index];
         let (w, h) = (image.width, image.height);
-        let mut rgba = vec![0u8; w as usize * h as usize * 4];
-        let mut instances: Vec<&Instance> = project.instances(index).iter().collect();
-        instances.sort_by_key(|inst| inst.order);
-        for inst in instances {
-            let color = project
-                .class(inst.class_id)
-                .map_or([255, 0, 255], |c| c.color);
-            fill_polygon_spans(inst.rings(), w, h, |y, x0, x1| {
-                let row = y as usize * w as usize;
-                for px in rgba[(row + x0 as usize) * 4..(row + x1 as usize) * 4].chunks_exact_mut(4)
-                {
-                    px.copy_from_slice(&[color[0], color[1], color[2], 255]);
-                }
-            });
+        // The labels of the `full` variant, drawn by the exporters' rasteriser; label i is class i - 1.
+        let full = &project.file.variants[0];
+        let labels = render_label_map(project.instances(index), full, w, h);
+        let mut palette = [[255, 0, 255, 255]; 256];
+        palette[0] = [0; 4];
+        for (i, class) in project.file.classes.iter().enumerate() {
+            let [r, g, b] = class.color;
+            palette[i + 1] = [r, g, b, 255];
         }
+        let rgba: Vec<u8> = labels
+            .iter()
+            .flat_map(|&l| palette[usize::from(l)])
+            .collect();
         let overlay = egui::ColorImage::from_rgba_unmultiplied([w as usize, h as usize], &rgba);
         let texture = ctx.load_texture(
             format!("overlay-{index}"),

@@ -115,10 +115,9 @@ impl StudioApp {
     pub(super) fn job_ui(&mut self, ui: &mut egui::Ui) {
         let (name, progress) = if let Some(task) = &self.import {
             ("Importing", task.progress.clone())
-        } else if let Some((path, task)) = &self.opening {
+        } else if let Some((path, _)) = &self.opening {
             ui.spinner();
             ui.label(format!("Opening {}", path.display()));
-            let _ = task;
             return;
         } else {
             return;
