@@ -19,6 +19,38 @@ pub const EPS_BACKBONE: f64 = 1e-3;
 /// Epsilon of the ASPP and decoder `BatchNorms`.
 pub const EPS_HEAD: f64 = 1e-5;
 
+/// TF DeepLab's output-stride rule: layers keep their stride until the network reaches the target
+/// output stride; from then on each stride becomes stride 1 and multiplies the dilation rate instead.
+#[derive(Clone, Copy, Debug)]
+pub struct StrideSchedule {
+    current: usize,
+    target: usize,
+    rate: usize,
+}
+
+impl StrideSchedule {
+    /// `current` is the stride already applied before the scheduled layers.
+    pub fn new(current: usize, target: usize) -> Self {
+        Self {
+            current,
+            target,
+            rate: 1,
+        }
+    }
+
+    /// The (stride, dilation) of the next layer, which asks for `stride`.
+    pub fn next(&mut self, stride: usize) -> (usize, usize) {
+        if self.current == self.target {
+            let rate = self.rate;
+            self.rate *= stride;
+            (1, rate)
+        } else {
+            self.current *= stride;
+            (stride, 1)
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Act {
     None,

@@ -7,7 +7,7 @@ use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
 use super::config::{Config, make_divisible};
-use super::layers::{Act, ConvBn, ConvSpec, EPS_BACKBONE};
+use super::layers::{Act, ConvBn, ConvSpec, EPS_BACKBONE, StrideSchedule};
 
 /// (expansion, output channels, stride) of slim `V2_DEF` `layer_2` .. `layer_18`.
 const LAYERS: [(usize, usize, usize); 17] = [
@@ -74,17 +74,11 @@ impl BlockSpec {
 pub fn specs(cfg: &Config) -> (ConvSpec, Vec<BlockSpec>) {
     let ch = |c: usize| make_divisible(c as f64 * cfg.depth_multiplier, 8, 8);
     let stem = ConvSpec::dense(3, ch(32), 3, 2, 1);
-    let (mut current_stride, mut rate, mut cin) = (2, 1, stem.cout);
+    let mut schedule = StrideSchedule::new(2, cfg.output_stride);
+    let mut cin = stem.cout;
     let mut blocks = Vec::with_capacity(LAYERS.len());
     for &(expansion, cout, stride) in &LAYERS {
-        let (layer_stride, layer_rate) = if current_stride == cfg.output_stride {
-            let r = rate;
-            rate *= stride;
-            (1, r)
-        } else {
-            current_stride *= stride;
-            (stride, 1)
-        };
+        let (layer_stride, layer_rate) = schedule.next(stride);
         let hidden = if expansion == 1 {
             cin
         } else {

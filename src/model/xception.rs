@@ -7,7 +7,7 @@ use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
 use super::config::Config;
-use super::layers::{Act, ConvBn, ConvSpec, EPS_BACKBONE, SepConv};
+use super::layers::{Act, ConvBn, ConvSpec, EPS_BACKBONE, SepConv, StrideSchedule};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Skip {
@@ -75,20 +75,14 @@ pub fn specs(cfg: &Config) -> Specs {
         ([1536, 1536, 2048], Skip::None, 1, 1, true),
     ];
     let target = cfg.output_stride / 2; // the root convs already have stride 2
-    let (mut current_stride, mut rate, mut cin) = (1, 1, conv1_2.cout);
+    let mut schedule = StrideSchedule::new(1, target);
+    let mut cin = conv1_2.cout;
     let mut units = Vec::new();
     let mut low_level_unit = 0;
     for (b, (depths, skip, n, stride, act_in_sep)) in blocks.into_iter().enumerate() {
         let depths = depths.map(ch);
         for _ in 0..n {
-            let (s, r) = if current_stride == target {
-                let r = rate;
-                rate *= stride;
-                (1, r)
-            } else {
-                current_stride *= stride;
-                (stride, 1)
-            };
+            let (s, r) = schedule.next(stride);
             units.push(UnitSpec {
                 cin,
                 depths,
