@@ -490,3 +490,116 @@ fn fused_pointwise_bias_act_matches_separate_ops() -> Result<()> {
     }
     Ok(())
 }
+
+/// (n, cin, cout, h, w, k, stride, padding, dilation): the stems (3×3 s2), the strided 1×1
+/// shortcuts, odd sizes, dilation.
+type ConvCase = (
+    usize,
+    usize,
+    usize,
+    usize,
+    usize,
+    usize,
+    usize,
+    usize,
+    usize,
+);
+const CONV_CASES: &[ConvCase] = &[
+    (2, 3, 4, 13, 11, 3, 2, 1, 1),
+    (1, 5, 3, 9, 10, 3, 1, 1, 1),
+    (2, 4, 6, 11, 9, 1, 2, 0, 1),
+    (1, 3, 2, 12, 12, 3, 1, 2, 2),
+    (1, 2, 3, 17, 15, 5, 2, 2, 1),
+];
+
+fn conv_params(s: usize, p: usize, d: usize) -> DepthwiseParams {
+    DepthwiseParams {
+        stride: s,
+        padding: p,
+        dilation: d,
+    }
+}
+
+/// The im2col convolution against Candle's conv2d, values and both gradients.
+#[test]
+fn im2col_conv_matches_candle() -> Result<()> {
+    use segstudio::model::ops::conv2d_im2col;
+    for (i, &(n, cin, cout, h, w, k, s, p, d)) in CONV_CASES.iter().enumerate() {
+        let x = Var::from_tensor(&tensor(&[n, cin, h, w], 40 + i as u64)?)?;
+        let wt = Var::from_tensor(&tensor(&[cout, cin, k, k], 400 + i as u64)?)?;
+        let ours = conv2d_im2col(&x, &wt, conv_params(s, p, d))?;
+        let theirs = x.conv2d(&wt, p, s, d, 1)?;
+        assert_eq!(ours.dims(), theirs.dims(), "case {i}");
+        let err = max_abs_diff(&ours, &theirs)?;
+        assert!(err < 1e-4, "case {i}: forward err {err}");
+        let r = tensor(ours.dims(), 500 + i as u64)?;
+        let g1 = (&ours * &r)?.sum_all()?.backward()?;
+        let Ok(g2) = (&theirs * &r)?.sum_all()?.backward() else {
+            continue; // Candle rejects some strided shapes; finite differences cover them
+        };
+        let ex = max_abs_diff(g1.get(&x).unwrap(), g2.get(&x).unwrap())?;
+        let ew = max_abs_diff(g1.get(&wt).unwrap(), g2.get(&wt).unwrap())?;
+        assert!(
+            ex < 1e-4 && ew < 1e-3,
+            "case {i}: input grad err {ex}, weight grad err {ew}"
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn im2col_conv_finite_differences() -> Result<()> {
+    use segstudio::model::ops::conv2d_im2col;
+    for (i, &(n, cin, cout, h, w, k, s, p, d)) in CONV_CASES.iter().enumerate() {
+        let x = tensor(&[n, cin, h, w], 60 + i as u64)?;
+        let wt = tensor(&[cout, cin, k, k], 600 + i as u64)?;
+        let params = conv_params(s, p, d);
+        let probe = conv2d_im2col(&x, &wt, params)?;
+        let r = tensor(probe.dims(), 700 + i as u64)?;
+        check_directional(
+            &|x| (conv2d_im2col(x, &wt, params)? * &r)?.sum_all(),
+            &x,
+            800 + i as u64,
+            1e-2,
+            2e-3,
+        )?;
+        check_directional(
+            &|wt| (conv2d_im2col(&x, wt, params)? * &r)?.sum_all(),
+            &wt,
+            900 + i as u64,
+            1e-2,
+            2e-3,
+        )?;
+    }
+    Ok(())
+}
+
+/// The inference-only fusions give what the separate ops give: a depthwise conv that applies
+/// the previous layer's activation as it reads, and a 1×1 conv that adds a residual.
+#[test]
+fn inference_fusions_match_separate_ops() -> Result<()> {
+    use segstudio::model::layers::Act;
+    use segstudio::model::ops::{
+        bias_act, depthwise_conv2d_act_bias_act, depthwise_conv2d_bias_act,
+        pointwise_conv2d_bias_act, pointwise_conv2d_bias_residual,
+    };
+    let x = (tensor(&[2, 4, 9, 11], 1)? * 4.0)?; // values beyond 0..6 so the clamps bite
+    let wd = tensor(&[4, 1, 3, 3], 2)?;
+    let b = tensor(&[4], 3)?;
+    for (s, d) in [(1, 1), (2, 1), (1, 2)] {
+        let p = conv_params(s, d, d);
+        let fused = depthwise_conv2d_act_bias_act(&x, &wd, &b, p, Act::Relu6, Act::Relu)?;
+        let zero = Tensor::zeros(4, DType::F32, &Device::Cpu)?;
+        let separate =
+            depthwise_conv2d_bias_act(&bias_act(&x, &zero, Act::Relu6)?, &wd, &b, p, Act::Relu)?;
+        let err = max_abs_diff(&fused, &separate)?;
+        assert!(err < 1e-5, "depthwise s{s} d{d}: {err}");
+    }
+    let wp = tensor(&[5, 4, 1, 1], 4)?;
+    let bp = tensor(&[5], 5)?;
+    let residual = tensor(&[2, 5, 9, 11], 6)?;
+    let fused = pointwise_conv2d_bias_residual(&x, &wp, &bp, &residual)?;
+    let separate = (pointwise_conv2d_bias_act(&x, &wp, &bp, Act::None)? + &residual)?;
+    assert!(max_abs_diff(&fused, &separate)? < 1e-5);
+    Ok(())
+}

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use candle_core::{Device, Result, Tensor};
+use candle_nn::ModuleT;
 use segstudio::model::{Config, Model, checkpoint};
 
 fn check_fixture(name: &str) -> Result<()> {
@@ -21,17 +22,28 @@ fn check_fixture(name: &str) -> Result<()> {
     let want = tensors.remove("__logits").expect("logits");
     let model = Model::new(cfg, &Device::Cpu)?;
     checkpoint::assign(&model.varmap, &tensors).map_err(candle_core::Error::wrap)?;
-    let got = model.forward_t(&input, false)?;
-    assert_eq!(got.dims(), want.dims());
-    let err = got
-        .sub(&want)?
-        .abs()?
-        .flatten_all()?
-        .max(0)?
-        .to_scalar::<f32>()?;
-    let scale = want.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
-    eprintln!("{name}: max |logit| {scale}, max abs err {err}");
-    assert!(err < 1e-4, "{name}: max abs err {err}");
+    // The network as trained (BatchNorm folded on every call) and the frozen inference copy
+    // (folded once) must both match the reference.
+    let frozen = model.net.frozen()?;
+    for (kind, got) in [
+        ("live", model.forward_t(&input, false)?),
+        ("frozen", frozen.forward_t(&input, false)?),
+    ] {
+        assert_eq!(got.dims(), want.dims());
+        let err = got
+            .sub(&want)?
+            .abs()?
+            .flatten_all()?
+            .max(0)?
+            .to_scalar::<f32>()?;
+        let scale = want.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
+        eprintln!("{name} ({kind}): max |logit| {scale}, max abs err {err}");
+        assert!(err < 1e-4, "{name} ({kind}): max abs err {err}");
+    }
+    assert!(
+        frozen.forward_t(&input, true).is_err(),
+        "a frozen copy must refuse to train"
+    );
     Ok(())
 }
 

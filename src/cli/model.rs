@@ -85,6 +85,9 @@ pub struct BenchArgs {
     /// Untimed runs first.
     #[arg(long, default_value_t = 2)]
     pub warmup: usize,
+    /// Also report where the time goes (self time per kernel, per run).
+    #[arg(long)]
+    pub profile: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -140,18 +143,22 @@ pub fn run_bench(cmd: &BenchCommand) -> anyhow::Result<()> {
     }
     let cfg = config(&args.encoder, args.classes, args.output_stride)?;
     let (h, w) = args.size;
+    let runs = bench::Runs {
+        repeats: args.repeats,
+        warmup: args.warmup,
+        profile: args.profile,
+    };
     let result = if train {
         bench::train_step(
             &cfg,
             h,
             w,
             args.batch,
-            args.repeats,
-            args.warmup,
+            runs,
             crate::model::optim::SgdParams::default(),
         )
     } else {
-        bench::infer(&cfg, h, w, args.batch, args.repeats, args.warmup)
+        bench::infer(&cfg, h, w, args.batch, runs)
     }
     .context("benchmark failed")?;
     if args.json {
@@ -170,5 +177,13 @@ pub fn run_bench(cmd: &BenchCommand) -> anyhow::Result<()> {
         result.runs_ms.len(),
         result.images_per_s
     );
+    if let Some(profile) = &result.profile_ms {
+        let mut rows: Vec<_> = profile.iter().collect();
+        rows.sort_by(|a, b| b.1.total_cmp(a.1));
+        println!("  self time per run:");
+        for (name, ms) in rows {
+            println!("  {ms:>10.2} ms  {name}");
+        }
+    }
     Ok(())
 }

@@ -2,15 +2,26 @@
 //! bookkeeping as the Python peer (`bench.py`): other processes' CPU share and steal time
 //! during the timed block, so results taken on a busy machine can be recognised.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use candle_core::{DType, Device, Result, Tensor};
+use candle_nn::ModuleT;
 use serde::{Deserialize, Serialize};
 
 use super::config::Config;
 use super::deeplab::Model;
 use super::ops::{IGNORE_LABEL, cross_entropy_ignore};
 use super::optim::{Sgd, SgdParams};
+use super::profile;
+
+/// How many runs to time, how many to run first untimed, and whether to collect a profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Runs {
+    pub repeats: usize,
+    pub warmup: usize,
+    pub profile: bool,
+}
 
 /// Median time of each phase of a training step.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -39,6 +50,10 @@ pub struct BenchResult {
     /// Whole-machine busy time minus this process's CPU time, % of all cores.
     pub other_procs_cpu_pct: Option<f64>,
     pub steal_pct: Option<f64>,
+    /// With `--profile`: mean self time per timed run of each named scope (see
+    /// [`profile`]), `*_other` being Candle work between the custom kernels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_ms: Option<BTreeMap<String, f64>>,
 }
 
 /// Jiffies per second of `/proc` counters (`USER_HZ`, 100 on Linux).
@@ -159,43 +174,66 @@ fn result(
         phase_median_ms: phases,
         other_procs_cpu_pct: load.0,
         steal_pct: load.1,
+        profile_ms: None,
     }
 }
 
-/// Eval-mode forward passes on a random `batch`×3×`h`×`w` input (model construction untimed).
-pub fn infer(
-    cfg: &Config,
-    h: usize,
-    w: usize,
-    batch: usize,
+/// Turns profiling on for the timed runs and back off; returns the per-run means.
+fn profiled<T>(
+    on: bool,
     repeats: usize,
-    warmup: usize,
-) -> Result<BenchResult> {
+    timed: impl FnOnce() -> Result<T>,
+) -> Result<(T, Option<BTreeMap<String, f64>>)> {
+    if !on {
+        return Ok((timed()?, None));
+    }
+    let _ = profile::take();
+    profile::set_enabled(true);
+    let out = timed();
+    profile::set_enabled(false);
+    let per_run = profile::take()
+        .into_iter()
+        .map(|(name, e)| (name, e.self_ms / repeats as f64))
+        .collect();
+    Ok((out?, Some(per_run)))
+}
+
+/// Eval-mode forward passes on a random `batch`×3×`h`×`w` input (model construction untimed).
+pub fn infer(cfg: &Config, h: usize, w: usize, batch: usize, runs: Runs) -> Result<BenchResult> {
     let device = Device::Cpu;
     let model = Model::new(cfg.clone(), &device)?;
+    // BatchNorm folded once, as ONNX Runtime does when it loads a model.
+    let net = model.net.frozen()?;
     let x = random_input(batch, h, w, &device)?;
-    for _ in 0..warmup {
-        model.forward_t(&x, false)?;
+    for _ in 0..runs.warmup {
+        net.forward_t(&x, false)?;
     }
     let monitor = LoadMonitor::start();
-    let mut runs = Vec::with_capacity(repeats);
-    for _ in 0..repeats {
-        let t = Instant::now();
-        let y = model.forward_t(&x, false)?;
-        drop(y);
-        runs.push(ms(t));
-    }
-    Ok(result(
+    let (times, profile_ms) = profiled(runs.profile, runs.repeats, || {
+        let mut times = Vec::with_capacity(runs.repeats);
+        for _ in 0..runs.repeats {
+            let t = Instant::now();
+            let scope = profile::scope("forward_other");
+            let y = net.forward_t(&x, false)?;
+            drop(y);
+            drop(scope);
+            times.push(ms(t));
+        }
+        Ok(times)
+    })?;
+    let mut r = result(
         "infer",
         cfg,
         h,
         w,
         batch,
-        warmup,
-        runs,
+        runs.warmup,
+        times,
         None,
         monitor.finish(),
-    ))
+    );
+    r.profile_ms = profile_ms;
+    Ok(r)
 }
 
 /// Training steps: train-mode forward (batch-statistics BN, dropout), cross-entropy with
@@ -205,8 +243,7 @@ pub fn train_step(
     h: usize,
     w: usize,
     batch: usize,
-    repeats: usize,
-    warmup: usize,
+    runs: Runs,
     sgd: SgdParams,
 ) -> Result<BenchResult> {
     let device = Device::Cpu;
@@ -219,41 +256,52 @@ pub fn train_step(
     .to_dtype(DType::U8)?;
     let mut step = || -> Result<(f64, f64, f64, f64)> {
         let t0 = Instant::now();
+        let scope = profile::scope("forward_other");
         let loss = cross_entropy_ignore(&model.forward_t(&x, true)?, &labels, IGNORE_LABEL)?;
+        drop(scope);
         let t1 = ms(t0);
+        let scope = profile::scope("backward_other");
         let grads = loss.backward()?;
+        drop(scope);
         let t2 = ms(t0);
+        let scope = profile::scope("sgd_step");
         opt.step(&grads)?;
+        drop(scope);
         let t3 = ms(t0);
         Ok((t1, t2 - t1, t3 - t2, t3))
     };
-    for _ in 0..warmup {
+    for _ in 0..runs.warmup {
         step()?;
     }
     let monitor = LoadMonitor::start();
     let (mut f, mut b, mut o, mut total) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..repeats {
-        let (a1, a2, a3, a4) = step()?;
-        f.push(a1);
-        b.push(a2);
-        o.push(a3);
-        total.push(a4);
-    }
+    let ((), profile_ms) = profiled(runs.profile, runs.repeats, || {
+        for _ in 0..runs.repeats {
+            let (a1, a2, a3, a4) = step()?;
+            f.push(a1);
+            b.push(a2);
+            o.push(a3);
+            total.push(a4);
+        }
+        Ok(())
+    })?;
     let load = monitor.finish();
     let phases = PhaseMs {
         forward_loss: median(&f),
         backward: median(&b),
         optimizer_step: median(&o),
     };
-    Ok(result(
+    let mut r = result(
         "train_step",
         cfg,
         h,
         w,
         batch,
-        warmup,
+        runs.warmup,
         total,
         Some(phases),
         load,
-    ))
+    );
+    r.profile_ms = profile_ms;
+    Ok(r)
 }

@@ -8,7 +8,7 @@ use candle_nn::{ModuleT, VarBuilder, VarMap};
 use super::config::{Backbone, Config};
 use super::layers::{Act, ConvBn, ConvSpec, EPS_HEAD, SepConv};
 use super::mobilenet::MobileNetV2;
-use super::ops::resize_bilinear;
+use super::ops::{pointwise_conv2d_bias_act, resize_bilinear};
 use super::optim::is_trainable;
 use super::xception::Xception65;
 
@@ -79,12 +79,23 @@ impl Aspp {
         })
     }
 
+    fn freeze(&mut self) -> Result<()> {
+        self.image_pooling.freeze()?;
+        self.aspp0.freeze()?;
+        for a in &mut self.atrous {
+            a.freeze()?;
+        }
+        self.concat_projection.freeze()
+    }
+
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         let (n, _, h, w) = x.dims4()?;
+        let pool_scope = super::profile::scope("image_pool_candle");
         let pooled = x
             .mean_keepdim(3)?
             .mean_keepdim(2)?
             .apply_t(&self.image_pooling, train)?;
+        drop(pool_scope);
         let c = pooled.dim(1)?;
         let mut branches = vec![
             pooled.broadcast_as((n, c, h, w))?,
@@ -93,7 +104,10 @@ impl Aspp {
         for b in &self.atrous {
             branches.push(x.apply_t(b, train)?);
         }
-        let y = Tensor::cat(&branches, 1)?.apply_t(&self.concat_projection, train)?;
+        let cat = super::profile::scope("concat_candle");
+        let y = Tensor::cat(&branches, 1)?;
+        drop(cat);
+        let y = y.apply_t(&self.concat_projection, train)?;
         if train && self.dropout > 0.0 {
             candle_nn::ops::dropout(&y, self.dropout)
         } else {
@@ -144,13 +158,20 @@ impl Decoder {
         })
     }
 
+    fn freeze(&mut self) -> Result<()> {
+        self.projection.freeze()?;
+        self.conv0.freeze()?;
+        self.conv1.freeze()
+    }
+
     fn forward_t(&self, x: &Tensor, low: &Tensor, train: bool) -> Result<Tensor> {
         let low = low.apply_t(&self.projection, train)?;
         let (_, _, h, w) = low.dims4()?;
         let x = resize_bilinear(x, h, w)?;
-        Tensor::cat(&[x, low], 1)?
-            .apply_t(&self.conv0, train)?
-            .apply_t(&self.conv1, train)
+        let cat = super::profile::scope("concat_candle");
+        let y = Tensor::cat(&[x, low], 1)?;
+        drop(cat);
+        y.apply_t(&self.conv0, train)?.apply_t(&self.conv1, train)
     }
 }
 
@@ -216,6 +237,24 @@ impl DeepLab {
     }
 }
 
+impl DeepLab {
+    /// A copy for inference only, with every `BatchNorm` folded into its convolution once (as
+    /// an inference runtime does when it loads a model). It shares no later weight updates with
+    /// `self` and refuses train-mode passes.
+    pub fn frozen(&self) -> Result<Self> {
+        let mut net = self.clone();
+        match &mut net.encoder {
+            Encoder::MobileNetV2(e) => e.freeze()?,
+            Encoder::Xception65(e) => e.freeze()?,
+        }
+        net.aspp.freeze()?;
+        if let Some(d) = &mut net.decoder {
+            d.freeze()?;
+        }
+        Ok(net)
+    }
+}
+
 impl ModuleT for DeepLab {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         let (_, _, h, w) = x.dims4()?;
@@ -227,9 +266,7 @@ impl ModuleT for DeepLab {
         if let Some(d) = &self.decoder {
             y = d.forward_t(&y, &low, train)?;
         }
-        let y = y
-            .conv2d(&self.logits_weight, 0, 1, 1, 1)?
-            .broadcast_add(&self.logits_bias.reshape((1, (), 1, 1))?)?;
+        let y = pointwise_conv2d_bias_act(&y, &self.logits_weight, &self.logits_bias, Act::None)?;
         resize_bilinear(&y, h, w)
     }
 }

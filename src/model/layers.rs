@@ -10,8 +10,8 @@ use candle_core::{Result, Tensor, Var};
 use candle_nn::{ModuleT, VarBuilder, init};
 
 use super::ops::{
-    DepthwiseParams, batch_norm_act_train, bias_act, depthwise_conv2d, depthwise_conv2d_bias_act,
-    pointwise_conv2d, pointwise_conv2d_bias_act,
+    DepthwiseParams, batch_norm_act_train, bias_act, conv2d_im2col, depthwise_conv2d,
+    depthwise_conv2d_bias_act, pointwise_conv2d, pointwise_conv2d_bias_act,
 };
 
 /// Epsilon of backbone `BatchNorms` (slim default, also Xception's arg scope).
@@ -165,7 +165,12 @@ impl ConvSpec {
         } else if self.k == 1 && self.stride == 1 {
             pointwise_conv2d(x, weight)
         } else {
-            x.conv2d(weight, self.padding(), self.stride, self.dilation, 1)
+            let params = DepthwiseParams {
+                stride: self.stride,
+                padding: self.padding(),
+                dilation: self.dilation,
+            };
+            conv2d_im2col(x, weight, params)
         }
     }
 }
@@ -236,6 +241,9 @@ pub struct ConvBn {
     weight: Tensor,
     bn: BnParams,
     act: Act,
+    /// Set by [`ConvBn::freeze`]: the `BatchNorm` folded into (weight, bias) once, for a copy of
+    /// the network that only runs inference.
+    frozen: Option<(Tensor, Tensor)>,
 }
 
 impl ConvBn {
@@ -257,22 +265,50 @@ impl ConvBn {
             weight,
             bn,
             act,
+            frozen: None,
         })
     }
 
     pub fn spec(&self) -> ConvSpec {
         self.spec
     }
+
+    pub fn act(&self) -> Act {
+        self.act
+    }
+
+    /// The eval-mode convolution as (weight, bias): the `BatchNorm` folded in (scale per output
+    /// channel into the weight, shift as the bias). Computed once if frozen.
+    pub fn eval_params(&self) -> Result<(Tensor, Tensor)> {
+        if let Some(p) = &self.frozen {
+            return Ok(p.clone());
+        }
+        let _profile = super::profile::scope("bn_fold");
+        let (scale, shift) = self.bn.folded()?;
+        let weight = self.weight.broadcast_mul(&scale.reshape(((), 1, 1, 1))?)?;
+        Ok((weight, shift))
+    }
+
+    /// Folds the `BatchNorm` now and keeps the result: later weight updates are not seen, and
+    /// train-mode forward passes are refused. For inference copies (`DeepLab::frozen`).
+    pub fn freeze(&mut self) -> Result<()> {
+        self.frozen = None;
+        let (w, b) = self.eval_params()?;
+        self.frozen = Some((w.copy()?, b.copy()?));
+        Ok(())
+    }
 }
 
 impl ModuleT for ConvBn {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         if train {
+            if self.frozen.is_some() {
+                candle_core::bail!("a frozen (inference) copy of the network cannot train");
+            }
             let y = self.spec.conv(x, &self.weight)?;
             return self.bn.forward_train(&y, self.act);
         }
-        let (scale, shift) = self.bn.folded()?;
-        let weight = self.weight.broadcast_mul(&scale.reshape(((), 1, 1, 1))?)?;
+        let (weight, shift) = self.eval_params()?;
         if self.spec.depthwise {
             let params = DepthwiseParams {
                 stride: self.spec.stride,
@@ -333,6 +369,13 @@ impl SepConv {
             ConvSpec::depthwise(cin, 3, stride, dilation),
             ConvSpec::dense(cin, cout, 1, 1, 1),
         ]
+    }
+}
+
+impl SepConv {
+    pub fn freeze(&mut self) -> Result<()> {
+        self.depthwise.freeze()?;
+        self.pointwise.freeze()
     }
 }
 

@@ -8,6 +8,10 @@ use candle_nn::VarBuilder;
 
 use super::config::{Config, make_divisible};
 use super::layers::{Act, ConvBn, ConvSpec, EPS_BACKBONE, StrideSchedule};
+use super::ops::{
+    DepthwiseParams, depthwise_conv2d_act_bias_act, pointwise_conv2d_bias_act,
+    pointwise_conv2d_bias_residual,
+};
 
 /// (expansion, output channels, stride) of slim `V2_DEF` `layer_2` .. `layer_18`.
 const LAYERS: [(usize, usize, usize); 17] = [
@@ -166,17 +170,76 @@ impl MobileNetV2 {
         let mut x = x.apply_t(&self.stem, train)?;
         let mut low = None;
         for (i, b) in self.blocks.iter().enumerate() {
-            let h = match &b.expand {
-                Some(e) => x.apply_t(e, train)?,
-                None => x.clone(),
+            let (out, dw) = if train {
+                b.forward_train(&x)?
+            } else {
+                b.forward_eval(&x)?
             };
-            let dw = h.apply_t(&b.depthwise, train)?;
-            let out = dw.apply_t(&b.project, train)?;
-            x = if b.spec.residual() { (out + &x)? } else { out };
+            x = out;
             if i == LOW_LEVEL_LAYER {
                 low = Some(dw);
             }
         }
         Ok((x, low.expect("MobileNetV2 has more than three blocks")))
+    }
+
+    /// Folds every `BatchNorm` once (see `ConvBn::freeze`).
+    pub fn freeze(&mut self) -> Result<()> {
+        self.stem.freeze()?;
+        for b in &mut self.blocks {
+            if let Some(e) = &mut b.expand {
+                e.freeze()?;
+            }
+            b.depthwise.freeze()?;
+            b.project.freeze()?;
+        }
+        Ok(())
+    }
+}
+
+impl Block {
+    /// (block output, depthwise output) in train mode, one autograd node per layer.
+    fn forward_train(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
+        let h = match &self.expand {
+            Some(e) => x.apply_t(e, true)?,
+            None => x.clone(),
+        };
+        let dw = h.apply_t(&self.depthwise, true)?;
+        let out = dw.apply_t(&self.project, true)?;
+        if self.spec.residual() {
+            let _profile = super::profile::scope("residual_add");
+            Ok(((out + x)?, dw))
+        } else {
+            Ok((out, dw))
+        }
+    }
+
+    /// The same in eval mode with two passes saved: the expand conv's `ReLU6` is applied by the
+    /// depthwise conv as it reads, and the residual is summed into the project conv's output
+    /// buffer before the product is accumulated into it.
+    fn forward_eval(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
+        let (h, input_act) = match &self.expand {
+            Some(e) => {
+                let (w, b) = e.eval_params()?;
+                (pointwise_conv2d_bias_act(x, &w, &b, Act::None)?, e.act())
+            }
+            None => (x.clone(), Act::None),
+        };
+        let spec = self.depthwise.spec();
+        let (w, b) = self.depthwise.eval_params()?;
+        let params = DepthwiseParams {
+            stride: spec.stride,
+            padding: spec.padding(),
+            dilation: spec.dilation,
+        };
+        let dw =
+            depthwise_conv2d_act_bias_act(&h, &w, &b, params, input_act, self.depthwise.act())?;
+        let (w, b) = self.project.eval_params()?;
+        let out = if self.spec.residual() {
+            pointwise_conv2d_bias_residual(&dw, &w, &b, x)?
+        } else {
+            pointwise_conv2d_bias_act(&dw, &w, &b, self.project.act())?
+        };
+        Ok((out, dw))
     }
 }

@@ -10,6 +10,7 @@ pub mod layers;
 pub mod mobilenet;
 pub mod ops;
 pub mod optim;
+pub mod profile;
 pub mod stats;
 pub mod xception;
 

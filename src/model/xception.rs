@@ -124,6 +124,7 @@ impl Unit {
         let mut mid = None;
         for (i, conv) in self.convs.iter().enumerate() {
             if !self.spec.act_in_sep {
+                let _profile = super::profile::scope("relu_candle");
                 r = r.relu()?;
             }
             r = r.apply_t(conv, train)?;
@@ -131,8 +132,13 @@ impl Unit {
                 mid = Some(r.clone());
             }
         }
-        let out = match (&self.shortcut, self.spec.skip) {
-            (Some(sc), _) => (r + x.apply_t(sc, train)?)?,
+        let shortcut = match &self.shortcut {
+            Some(sc) => Some(x.apply_t(sc, train)?),
+            None => None,
+        };
+        let _profile = super::profile::scope("residual_add");
+        let out = match (shortcut, self.spec.skip) {
+            (Some(sc), _) => (r + sc)?,
             (None, Skip::Sum) => (r + x)?,
             _ => r,
         };
@@ -204,6 +210,21 @@ impl Xception65 {
             low_level_unit: s.low_level_unit,
             out_channels,
         })
+    }
+
+    /// Folds every `BatchNorm` once (see `ConvBn::freeze`).
+    pub fn freeze(&mut self) -> Result<()> {
+        self.conv1_1.freeze()?;
+        self.conv1_2.freeze()?;
+        for u in &mut self.units {
+            for c in &mut u.convs {
+                c.freeze()?;
+            }
+            if let Some(sc) = &mut u.shortcut {
+                sc.freeze()?;
+            }
+        }
+        Ok(())
     }
 
     /// Returns the exit-flow features and the low-level (stride 4) features.

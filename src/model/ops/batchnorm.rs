@@ -49,6 +49,7 @@ impl CustomOp3 for BnActTrain {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
+        let _profile = crate::model::profile::scope("batch_norm_act_train.fwd");
         let (n, c, h, w) = l1.shape().dims4()?;
         if l2.shape().dims() != [c] || l3.shape().dims() != [c] {
             bail!("{}: gamma/beta must have shape [{c}]", self.name());
@@ -137,6 +138,7 @@ impl CustomOp3 for BnActTrain {
         res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let _profile = crate::model::profile::scope("batch_norm_act_train.bwd");
         let (mean, var) = {
             let st = self.stats.lock().expect("stats lock poisoned");
             (st.mean.clone(), st.var.clone())
@@ -181,6 +183,7 @@ impl CustomOp3 for BnActTrainBwd {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
+        let _profile = crate::model::profile::scope("batch_norm_act_train_bwd.fwd");
         let (n, c, h, w) = l1.shape().dims4()?;
         let x = f32_slice(s1, l1, self.name())?;
         let y = f32_slice(s2, l2, self.name())?;

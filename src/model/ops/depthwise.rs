@@ -49,33 +49,105 @@ struct Geometry {
 }
 
 impl Geometry {
-    /// For kernel column `kj`: the valid output column range `[lo, hi)` and the input column of
-    /// `lo` (input column of `ox` is `first + (ox - lo) * stride`).
-    fn col_range(&self, kj: usize) -> (usize, usize, usize) {
-        let s = self.p.stride as isize;
-        let off = (kj * self.p.dilation) as isize - self.p.padding as isize;
-        // smallest ox with ox*s + off >= 0
-        let lo = if off >= 0 { 0 } else { ((-off) + s - 1) / s };
-        // largest ox with ox*s + off <= w - 1, plus one
-        let hi_excl = if (self.w as isize - 1 - off) < 0 {
-            0
+    /// Rows of the zero-padded input plane.
+    fn padded_rows(&self) -> usize {
+        self.h + 2 * self.p.padding
+    }
+
+    /// Width of one column phase: enough for every output column and tap offset.
+    fn phase_width(&self) -> usize {
+        self.wo + (self.kw - 1) * self.p.dilation / self.p.stride
+    }
+
+    /// Elements of a phased plane (see [`phase_plane`]).
+    fn phased_len(&self) -> usize {
+        self.p.stride * self.padded_rows() * self.phase_width()
+    }
+
+    /// Start of the contiguous run that kernel tap (`ki`, `kj`) reads for output row `oy` in a
+    /// phased plane: output column `ox` reads element `start + ox`.
+    fn tap_start(&self, oy: usize, ki: usize, kj: usize) -> usize {
+        let s = self.p.stride;
+        let y = oy * s + ki * self.p.dilation;
+        let c = kj * self.p.dilation;
+        ((c % s) * self.padded_rows() + y) * self.phase_width() + c / s
+    }
+
+    /// Index in a phased plane of input pixel (`iy`, `ix`).
+    fn phased_index(&self, iy: usize, ix: usize) -> usize {
+        let s = self.p.stride;
+        let (y, x) = (iy + self.p.padding, ix + self.p.padding);
+        ((x % s) * self.padded_rows() + y) * self.phase_width() + x / s
+    }
+}
+
+/// Writes `plane` (`h`×`w`) zero-padded into `phased`, split into `stride` column phases:
+/// phase `ph`, row `y`, element `j` holds padded column `j * stride + ph`. Every kernel tap then
+/// reads one contiguous run per output row, whatever the stride and dilation, so the inner
+/// loops vectorise and need no border tests.
+fn phase_plane(plane: &[f32], g: &Geometry, phased: &mut Vec<f32>) {
+    phase_plane_clamped(plane, g, phased, Act::None);
+}
+
+/// [`phase_plane`] applying `input_act` to each value on the way (the zero padding stays zero,
+/// as it would after the activation of a `ReLU`-family op).
+fn phase_plane_clamped(plane: &[f32], g: &Geometry, phased: &mut Vec<f32>, input_act: Act) {
+    let (lo, hi) = input_act.pass_range();
+    let (s, pad, pw, rows) = (g.p.stride, g.p.padding, g.phase_width(), g.padded_rows());
+    phased.clear();
+    phased.resize(g.phased_len(), 0.0);
+    for ph in 0..s {
+        for iy in 0..g.h {
+            let row = &plane[iy * g.w..(iy + 1) * g.w];
+            let dst = &mut phased[(ph * rows + iy + pad) * pw..][..pw];
+            // padded column j*s + ph is input column j*s + ph - pad
+            let j0 = pad.saturating_sub(ph).div_ceil(s);
+            let first = j0 * s + ph - pad;
+            if first >= g.w {
+                continue;
+            }
+            if s == 1 {
+                let n = (g.w - first).min(pw - j0);
+                if input_act == Act::None {
+                    dst[j0..j0 + n].copy_from_slice(&row[first..first + n]);
+                } else {
+                    for (d, v) in dst[j0..j0 + n].iter_mut().zip(&row[first..first + n]) {
+                        *d = v.max(lo).min(hi);
+                    }
+                }
+            } else {
+                for (d, v) in dst[j0..].iter_mut().zip(row[first..].iter().step_by(s)) {
+                    *d = v.max(lo).min(hi);
+                }
+            }
+        }
+    }
+}
+
+/// `out[x] += w0*a[x] + w1*b[x] + w2*c[x]`: one kernel row of a 3-wide kernel in one pass.
+#[inline]
+fn taps3(out: &mut [f32], a: &[f32], b: &[f32], c: &[f32], w: &[f32]) {
+    let (w0, w1, w2) = (w[0], w[1], w[2]);
+    let n = out.len();
+    for (((o, x), y), z) in out.iter_mut().zip(&a[..n]).zip(&b[..n]).zip(&c[..n]) {
+        *o += w0 * x + w1 * y + w2 * z;
+    }
+}
+
+/// One output row: the sum over every kernel tap of weight × the tap's run of `phased`.
+#[inline]
+fn forward_row(out_row: &mut [f32], phased: &[f32], wk: &[f32], g: &Geometry, oy: usize) {
+    let wo = g.wo;
+    for ki in 0..g.kh {
+        let wrow = &wk[ki * g.kw..(ki + 1) * g.kw];
+        if g.kw == 3 {
+            let run = |kj: usize| &phased[g.tap_start(oy, ki, kj)..][..wo];
+            taps3(out_row, run(0), run(1), run(2), wrow);
         } else {
-            (self.w as isize - 1 - off) / s + 1
-        };
-        let hi = (hi_excl as usize).min(self.wo);
-        let lo = (lo as usize).min(hi);
-        let first = (lo as isize * s + off).max(0) as usize;
-        (lo, hi, first)
-    }
-
-    /// Input row feeding output row `oy` through kernel row `ki`, if inside the image.
-    fn in_row(&self, oy: usize, ki: usize) -> Option<usize> {
-        let iy = (oy * self.p.stride + ki * self.p.dilation) as isize - self.p.padding as isize;
-        (iy >= 0 && (iy as usize) < self.h).then_some(iy as usize)
-    }
-
-    fn col_ranges(&self) -> Vec<(usize, usize, usize)> {
-        (0..self.kw).map(|kj| self.col_range(kj)).collect()
+            for (kj, &wv) in wrow.iter().enumerate() {
+                axpy(out_row, wv, &phased[g.tap_start(oy, ki, kj)..][..wo]);
+            }
+        }
     }
 }
 
@@ -119,30 +191,6 @@ fn geometry(
     ))
 }
 
-/// `out[oy] += wv * in[first + k*stride]` for `ox` in `lo..hi`.
-#[inline]
-fn row_fwd(
-    out_row: &mut [f32],
-    in_row: &[f32],
-    wv: f32,
-    (lo, hi, first): (usize, usize, usize),
-    stride: usize,
-) {
-    if lo >= hi {
-        return;
-    }
-    if stride == 1 {
-        axpy(&mut out_row[lo..hi], wv, &in_row[first..first + (hi - lo)]);
-    } else {
-        for (o, i) in out_row[lo..hi]
-            .iter_mut()
-            .zip(in_row[first..].iter().step_by(stride))
-        {
-            *o += wv * i;
-        }
-    }
-}
-
 /// Runs the forward kernel over all planes; `epilogue` applies `clamp(v + bias[c], lo, hi)`
 /// to each finished output row while it is still in cache.
 fn forward_planes(
@@ -151,29 +199,20 @@ fn forward_planes(
     n: usize,
     g: &Geometry,
     epilogue: Option<(&[f32], (f32, f32))>,
+    input_act: Act,
 ) -> Vec<f32> {
     let plane_in = g.h * g.w;
     let plane_out = g.ho * g.wo;
     let ksize = g.kh * g.kw;
-    let cols = g.col_ranges();
     let mut out = vec![0f32; n * g.channels * plane_out];
     out.par_chunks_mut(plane_out)
         .enumerate()
-        .for_each(|(plane, out)| {
-            // Touch the (calloc'd, still unmapped) pages with a write before the `+=` loops
-            // read them: one page fault per page instead of a zero-page map plus a copy.
-            out.fill(0.0);
+        .for_each_init(Vec::new, |phased, (plane, out)| {
             let c = plane % g.channels;
-            let inp = &input[plane * plane_in..(plane + 1) * plane_in];
+            phase_plane_clamped(&input[plane * plane_in..][..plane_in], g, phased, input_act);
             let wk = &weight[c * ksize..(c + 1) * ksize];
             for (oy, out_row) in out.chunks_exact_mut(g.wo).enumerate() {
-                for ki in 0..g.kh {
-                    let Some(iy) = g.in_row(oy, ki) else { continue };
-                    let in_row = &inp[iy * g.w..(iy + 1) * g.w];
-                    for (kj, range) in cols.iter().enumerate() {
-                        row_fwd(out_row, in_row, wk[ki * g.kw + kj], *range, g.p.stride);
-                    }
-                }
+                forward_row(out_row, phased, wk, g, oy);
                 if let Some((bias, (lo, hi))) = epilogue {
                     let b = bias[c];
                     for v in out_row.iter_mut() {
@@ -189,6 +228,9 @@ fn forward_planes(
 struct DepthwiseBiasAct {
     params: DepthwiseParams,
     act: Act,
+    /// Inference only: an activation applied to the input as it is read (the preceding
+    /// layer's, left undone there to save a pass over its output).
+    input_act: Act,
 }
 
 impl CustomOp3 for DepthwiseBiasAct {
@@ -205,6 +247,7 @@ impl CustomOp3 for DepthwiseBiasAct {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
+        let _profile = crate::model::profile::scope("depthwise_conv2d_bias_act.fwd");
         let (n, g) = geometry(l1, l2, self.params, self.name())?;
         if l3.shape().dims() != [g.channels] {
             bail!(
@@ -217,7 +260,14 @@ impl CustomOp3 for DepthwiseBiasAct {
         let input = f32_slice(s1, l1, self.name())?;
         let weight = f32_slice(s2, l2, self.name())?;
         let bias = f32_slice(s3, l3, self.name())?;
-        let out = forward_planes(input, weight, n, &g, Some((bias, self.act.pass_range())));
+        let out = forward_planes(
+            input,
+            weight,
+            n,
+            &g,
+            Some((bias, self.act.pass_range())),
+            self.input_act,
+        );
         Ok((
             CpuStorage::F32(out),
             Shape::from((n, g.channels, g.ho, g.wo)),
@@ -232,6 +282,13 @@ impl CustomOp3 for DepthwiseBiasAct {
         res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let _profile = crate::model::profile::scope("depthwise_conv2d_bias_act.bwd");
+        if self.input_act != Act::None {
+            bail!(
+                "{}: the input-activation form is for inference only",
+                self.name()
+            );
+        }
         // Gradient behind the activation, then the plain depthwise backward.
         let grad = self.act.grad_through(grad, res)?;
         let grad_bias = grad.sum(3)?.sum(2)?.sum(0)?;
@@ -254,10 +311,11 @@ impl CustomOp2 for DepthwiseFwd {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
+        let _profile = crate::model::profile::scope("depthwise_conv2d.fwd");
         let (n, g) = geometry(l1, l2, self.0, self.name())?;
         let input = f32_slice(s1, l1, self.name())?;
         let weight = f32_slice(s2, l2, self.name())?;
-        let out = forward_planes(input, weight, n, &g, None);
+        let out = forward_planes(input, weight, n, &g, None, Act::None);
         Ok((
             CpuStorage::F32(out),
             Shape::from((n, g.channels, g.ho, g.wo)),
@@ -271,6 +329,7 @@ impl CustomOp2 for DepthwiseFwd {
         _res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let _profile = crate::model::profile::scope("depthwise_conv2d.bwd");
         let (grad_input, grad_weight) =
             depthwise_grads(input, weight, &grad.contiguous()?, self.0)?;
         Ok((Some(grad_input), Some(grad_weight)))
@@ -310,6 +369,7 @@ impl CustomOp2 for DepthwiseBwdInput {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
+        let _profile = crate::model::profile::scope("depthwise_conv2d_bwd_input.fwd");
         let (n, c, ho, wo) = l1.shape().dims4()?;
         let (_, _, kh, kw) = l2.shape().dims4()?;
         let fake_in = Layout::contiguous((n, c, self.h, self.w));
@@ -325,40 +385,37 @@ impl CustomOp2 for DepthwiseBwdInput {
         let grad = f32_slice(s1, l1, self.name())?;
         let weight = f32_slice(s2, l2, self.name())?;
         let (plane_in, plane_out, ksize) = (g.h * g.w, ho * wo, kh * kw);
-        let cols = g.col_ranges();
-        let stride = g.p.stride;
         let mut out = vec![0f32; n * c * plane_in];
-        out.par_chunks_mut(plane_in)
-            .enumerate()
-            .for_each(|(plane, gin)| {
-                gin.fill(0.0); // first touch is a write, as in the forward kernel
+        out.par_chunks_mut(plane_in).enumerate().for_each_init(
+            Vec::new,
+            |acc: &mut Vec<f32>, (plane, gin)| {
+                // Scatter into a phased, padded accumulator (the transpose of the forward
+                // gather: every tap adds one contiguous run), then gather the interior back.
+                acc.clear();
+                acc.resize(g.phased_len(), 0.0);
                 let ch = plane % c;
                 let gout = &grad[plane * plane_out..(plane + 1) * plane_out];
                 let wk = &weight[ch * ksize..(ch + 1) * ksize];
                 for (oy, go_row) in gout.chunks_exact(wo).enumerate() {
                     for ki in 0..kh {
-                        let Some(iy) = g.in_row(oy, ki) else { continue };
-                        let gin_row = &mut gin[iy * g.w..(iy + 1) * g.w];
-                        for (kj, &(lo, hi, first)) in cols.iter().enumerate() {
-                            if lo >= hi {
-                                continue;
-                            }
-                            let wv = wk[ki * kw + kj];
-                            if stride == 1 {
-                                axpy(&mut gin_row[first..first + (hi - lo)], wv, &go_row[lo..hi]);
-                            } else {
-                                for (gi, go) in gin_row[first..]
-                                    .iter_mut()
-                                    .step_by(stride)
-                                    .zip(&go_row[lo..hi])
-                                {
-                                    *gi += wv * go;
-                                }
-                            }
+                        for kj in 0..kw {
+                            let start = g.tap_start(oy, ki, kj);
+                            axpy(&mut acc[start..start + wo], wk[ki * kw + kj], go_row);
                         }
                     }
                 }
-            });
+                for (iy, row) in gin.chunks_exact_mut(g.w).enumerate() {
+                    if g.p.stride == 1 {
+                        let start = g.phased_index(iy, 0);
+                        row.copy_from_slice(&acc[start..start + g.w]);
+                    } else {
+                        for (ix, v) in row.iter_mut().enumerate() {
+                            *v = acc[g.phased_index(iy, ix)];
+                        }
+                    }
+                }
+            },
+        );
         Ok((CpuStorage::F32(out), Shape::from((n, c, self.h, self.w))))
     }
 }
@@ -383,6 +440,7 @@ impl CustomOp2 for DepthwiseBwdWeight {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
+        let _profile = crate::model::profile::scope("depthwise_conv2d_bwd_weight.fwd");
         let (n, c, _, _) = l1.shape().dims4()?;
         let fake_w = Layout::contiguous((c, 1, self.kh, self.kw));
         let (_, g) = geometry(l1, &fake_w, self.p, self.name())?;
@@ -399,36 +457,23 @@ impl CustomOp2 for DepthwiseBwdWeight {
         let input = f32_slice(s1, l1, self.name())?;
         let grad = f32_slice(s2, l2, self.name())?;
         let (plane_in, plane_out, ksize) = (g.h * g.w, ho * wo, self.kh * self.kw);
-        let cols = g.col_ranges();
-        let stride = g.p.stride;
         let mut out = vec![0f32; c * ksize];
-        out.par_chunks_mut(ksize).enumerate().for_each(|(ch, acc)| {
-            for b in 0..n {
-                let plane = b * c + ch;
-                let inp = &input[plane * plane_in..(plane + 1) * plane_in];
-                let gout = &grad[plane * plane_out..(plane + 1) * plane_out];
-                for (oy, go_row) in gout.chunks_exact(wo).enumerate() {
-                    for ki in 0..self.kh {
-                        let Some(iy) = g.in_row(oy, ki) else { continue };
-                        let in_row = &inp[iy * g.w..(iy + 1) * g.w];
-                        for (kj, &(lo, hi, first)) in cols.iter().enumerate() {
-                            if lo >= hi {
-                                continue;
-                            }
-                            acc[ki * self.kw + kj] += if stride == 1 {
-                                dot(&go_row[lo..hi], &in_row[first..first + (hi - lo)])
-                            } else {
-                                go_row[lo..hi]
-                                    .iter()
-                                    .zip(in_row[first..].iter().step_by(stride))
-                                    .map(|(a, b)| a * b)
-                                    .sum()
-                            };
+        out.par_chunks_mut(ksize).enumerate().for_each_init(
+            Vec::new,
+            |phased: &mut Vec<f32>, (ch, acc)| {
+                for b in 0..n {
+                    let plane = b * c + ch;
+                    phase_plane(&input[plane * plane_in..][..plane_in], &g, phased);
+                    let gout = &grad[plane * plane_out..(plane + 1) * plane_out];
+                    for (oy, go_row) in gout.chunks_exact(wo).enumerate() {
+                        for (tap, a) in acc.iter_mut().enumerate() {
+                            let start = g.tap_start(oy, tap / self.kw, tap % self.kw);
+                            *a += dot(go_row, &phased[start..start + wo]);
                         }
                     }
                 }
-            }
-        });
+            },
+        );
         Ok((CpuStorage::F32(out), Shape::from((c, 1, self.kh, self.kw))))
     }
 }
@@ -458,6 +503,32 @@ pub fn depthwise_conv2d_bias_act(
     input.contiguous()?.apply_op3(
         &weight.contiguous()?,
         &bias.contiguous()?,
-        DepthwiseBiasAct { params, act },
+        DepthwiseBiasAct {
+            params,
+            act,
+            input_act: Act::None,
+        },
+    )
+}
+
+/// `act(depthwise_conv2d(input_act(input), weight) + bias)` for inference (no backward): the
+/// input activation is applied while the input is read.
+pub fn depthwise_conv2d_act_bias_act(
+    input: &Tensor,
+    weight: &Tensor,
+    bias: &Tensor,
+    params: DepthwiseParams,
+    input_act: Act,
+    act: Act,
+) -> Result<Tensor> {
+    ensure_cpu(input, "depthwise_conv2d_act_bias_act")?;
+    input.contiguous()?.apply_op3_no_bwd(
+        &weight.contiguous()?,
+        &bias.contiguous()?,
+        &DepthwiseBiasAct {
+            params,
+            act,
+            input_act,
+        },
     )
 }

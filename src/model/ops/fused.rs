@@ -22,6 +22,7 @@ impl CustomOp2 for BiasAct {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
+        let _profile = crate::model::profile::scope("bias_act.fwd");
         let (_, c, h, w) = l1.shape().dims4()?;
         if l2.shape().dims() != [c] {
             bail!(
@@ -64,6 +65,7 @@ impl CustomOp2 for BiasAct {
         res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let _profile = crate::model::profile::scope("bias_act.bwd");
         let grad_x = self.0.grad_through(grad, res)?;
         let grad_bias = grad_x.sum(3)?.sum(2)?.sum(0)?;
         Ok((Some(grad_x), Some(grad_bias)))

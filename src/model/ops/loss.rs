@@ -110,6 +110,7 @@ impl CustomOp2 for CrossEntropy {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
+        let _profile = crate::model::profile::scope("cross_entropy_ignore.fwd");
         let logits = f32_slice(s1, l1, self.name())?;
         let (n, c, hw, labels, valid) = prepare(l1, s2, l2, self.ignore, self.name())?;
         let total: f64 = blocks(n, hw)
@@ -141,6 +142,7 @@ impl CustomOp2 for CrossEntropy {
         _res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let _profile = crate::model::profile::scope("cross_entropy_ignore.bwd");
         let scale = grad.to_dtype(DType::F32)?.to_vec0::<f32>()?;
         let g = logits.apply_op2_no_bwd(
             labels,
@@ -171,6 +173,7 @@ impl CustomOp2 for CrossEntropyGrad {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
+        let _profile = crate::model::profile::scope("cross_entropy_ignore_grad.fwd");
         let logits = f32_slice(s1, l1, self.name())?;
         let (n, c, hw, labels, valid) = prepare(l1, s2, l2, self.ignore, self.name())?;
         let factor = if valid == 0 {

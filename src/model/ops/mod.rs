@@ -8,17 +8,22 @@
 //! operation, so a CUDA build fails loudly instead of silently falling back.
 
 mod batchnorm;
+mod conv;
 mod depthwise;
 mod fused;
+mod gemm;
 mod loss;
 mod pointwise;
 mod resize;
 
 pub use batchnorm::{BatchNormTrain, batch_norm_act_train};
-pub use depthwise::{DepthwiseParams, depthwise_conv2d, depthwise_conv2d_bias_act};
+pub use conv::conv2d as conv2d_im2col;
+pub use depthwise::{
+    DepthwiseParams, depthwise_conv2d, depthwise_conv2d_act_bias_act, depthwise_conv2d_bias_act,
+};
 pub use fused::bias_act;
 pub use loss::{IGNORE_LABEL, cross_entropy_ignore};
-pub use pointwise::{pointwise_conv2d, pointwise_conv2d_bias_act};
+pub use pointwise::{pointwise_conv2d, pointwise_conv2d_bias_act, pointwise_conv2d_bias_residual};
 pub use resize::resize_bilinear;
 
 use candle_core::{CpuStorage, Layout, Result, Tensor, backend::BackendStorage, bail};

@@ -3,21 +3,15 @@
 //! output element by element around its gemm; expressing it with `reshape` + `matmul` instead
 //! adds two full-size reshape nodes whose backward each costs a zero-fill and an add.
 
-use candle_core::backend::BackendStorage;
-use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor, bail};
+use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Storage, Tensor, bail};
 use rayon::prelude::*;
 
+use super::gemm::{MatRef, gemm};
 use super::{ensure_cpu, f32_slice};
 use crate::model::layers::Act;
 
-/// The batched gemm behind both ops: returns the output storage and shape.
-fn gemm_forward(
-    s1: &CpuStorage,
-    l1: &Layout,
-    s2: &CpuStorage,
-    l2: &Layout,
-    name: &str,
-) -> Result<(CpuStorage, Shape)> {
+/// Checks `x` `[N, Cin, H, W]` against `weight` `[Cout, Cin, 1, 1]`; returns (n, cin, cout, h·w).
+fn dims(l1: &Layout, l2: &Layout, name: &str) -> Result<(usize, usize, usize, usize)> {
     let (n, cin, h, w) = l1.shape().dims4()?;
     let (cout, wcin, kh, kw) = l2.shape().dims4()?;
     if wcin != cin || kh != 1 || kw != 1 {
@@ -27,23 +21,33 @@ fn gemm_forward(
             l1.shape()
         );
     }
-    if !l1.is_contiguous() || !l2.is_contiguous() {
-        bail!("{name}: inputs must be contiguous");
+    Ok((n, cin, cout, h * w))
+}
+
+/// `out[b] (+)= W · x[b]` for every image `b`: `out` holds `[N, Cout, H·W]`, already filled
+/// with what the product is added to when `accumulate` is set.
+fn forward_into(
+    out: &mut [f32],
+    x: &[f32],
+    weight: &[f32],
+    dims: (usize, usize, usize, usize),
+    accumulate: bool,
+) {
+    let (_, cin, cout, hw) = dims;
+    for (o, xb) in out
+        .chunks_exact_mut(cout * hw)
+        .zip(x.chunks_exact(cin * hw))
+    {
+        gemm(
+            cout,
+            hw,
+            cin,
+            o,
+            accumulate,
+            MatRef::rows(weight, cin),
+            MatRef::rows(xb, hw),
+        );
     }
-    let hw = h * w;
-    // The weight is broadcast over the batch with a zero batch stride.
-    let lhs = Layout::new(
-        Shape::from((n, cout, cin)),
-        vec![0, cin, 1],
-        l2.start_offset(),
-    );
-    let rhs = Layout::new(
-        Shape::from((n, cin, hw)),
-        vec![cin * hw, hw, 1],
-        l1.start_offset(),
-    );
-    let out = s2.matmul(s1, (n, cout, hw, cin), &lhs, &rhs)?;
-    Ok((out, Shape::from((n, cout, h, w))))
 }
 
 struct Pointwise;
@@ -60,7 +64,15 @@ impl CustomOp2 for Pointwise {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        gemm_forward(s1, l1, s2, l2, self.name())
+        let _profile = crate::model::profile::scope("pointwise_conv2d.fwd");
+        let d = dims(l1, l2, self.name())?;
+        let x = f32_slice(s1, l1, self.name())?;
+        let weight = f32_slice(s2, l2, self.name())?;
+        let (n, _, cout, _) = d;
+        let mut out = vec![0f32; n * cout * d.3];
+        forward_into(&mut out, x, weight, d, false);
+        let (_, _, h, w) = l1.shape().dims4()?;
+        Ok((CpuStorage::F32(out), Shape::from((n, cout, h, w))))
     }
 
     fn bwd(
@@ -70,16 +82,108 @@ impl CustomOp2 for Pointwise {
         _res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let (n, cin, h, w) = x.dims4()?;
-        let cout = weight.dim(0)?;
-        let g = grad.contiguous()?.reshape((n, cout, h * w))?;
-        let w2 = weight.reshape((cout, cin))?;
-        let grad_x = w2.t()?.broadcast_matmul(&g)?.reshape((n, cin, h, w))?;
-        let grad_w = g
-            .matmul(&x.reshape((n, cin, h * w))?.transpose(1, 2)?)?
-            .sum(0)?
-            .reshape(weight.shape())?;
+        let _profile = crate::model::profile::scope("pointwise_conv2d.bwd");
+        let grad = grad.contiguous()?;
+        let grad_x = grad.apply_op2_no_bwd(weight, &PointwiseBwdInput)?;
+        let grad_w = x.apply_op2_no_bwd(&grad, &PointwiseBwdWeight)?;
         Ok((Some(grad_x), Some(grad_w)))
+    }
+}
+
+/// Input gradient `Wᵀ · g[b]` per image, `W` read transposed in place.
+struct PointwiseBwdInput;
+
+impl CustomOp2 for PointwiseBwdInput {
+    fn name(&self) -> &'static str {
+        "pointwise_conv2d_bwd_input"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let _profile = crate::model::profile::scope("pointwise_conv2d_bwd_input.fwd");
+        let (n, cout, h, w) = l1.shape().dims4()?;
+        let (wcout, cin, _, _) = l2.shape().dims4()?;
+        if wcout != cout {
+            bail!(
+                "{}: gradient {:?} does not match weight {:?}",
+                self.name(),
+                l1.shape(),
+                l2.shape()
+            );
+        }
+        let g = f32_slice(s1, l1, self.name())?;
+        let weight = f32_slice(s2, l2, self.name())?;
+        let hw = h * w;
+        let mut out = vec![0f32; n * cin * hw];
+        for (o, gb) in out
+            .chunks_exact_mut(cin * hw)
+            .zip(g.chunks_exact(cout * hw))
+        {
+            gemm(
+                cin,
+                hw,
+                cout,
+                o,
+                false,
+                MatRef::transposed(weight, cin),
+                MatRef::rows(gb, hw),
+            );
+        }
+        Ok((CpuStorage::F32(out), Shape::from((n, cin, h, w))))
+    }
+}
+
+/// Weight gradient `Σ_b g[b] · x[b]ᵀ`, accumulated over the batch in one buffer.
+struct PointwiseBwdWeight;
+
+impl CustomOp2 for PointwiseBwdWeight {
+    fn name(&self) -> &'static str {
+        "pointwise_conv2d_bwd_weight"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let _profile = crate::model::profile::scope("pointwise_conv2d_bwd_weight.fwd");
+        let (n, cin, h, w) = l1.shape().dims4()?;
+        let (gn, cout, gh, gw) = l2.shape().dims4()?;
+        if (gn, gh, gw) != (n, h, w) {
+            bail!(
+                "{}: gradient {:?} does not match input {:?}",
+                self.name(),
+                l2.shape(),
+                l1.shape()
+            );
+        }
+        let x = f32_slice(s1, l1, self.name())?;
+        let g = f32_slice(s2, l2, self.name())?;
+        let hw = h * w;
+        let mut out = vec![0f32; cout * cin];
+        for (b, (xb, gb)) in x
+            .chunks_exact(cin * hw)
+            .zip(g.chunks_exact(cout * hw))
+            .enumerate()
+        {
+            gemm(
+                cout,
+                cin,
+                hw,
+                &mut out,
+                b > 0,
+                MatRef::rows(gb, hw),
+                MatRef::transposed(xb, hw),
+            );
+        }
+        Ok((CpuStorage::F32(out), Shape::from((cout, cin, 1, 1))))
     }
 }
 
@@ -91,7 +195,21 @@ pub fn pointwise_conv2d(x: &Tensor, weight: &Tensor) -> Result<Tensor> {
 
 /// 1×1 conv fused with `act(· + bias)`: the epilogue runs in place on the gemm output, saving
 /// an allocation and a pass per layer in eval mode (`BatchNorm` folded into the weights).
-struct PointwiseBiasAct(Act);
+struct PointwiseBiasAct {
+    act: Act,
+    /// Eval only: a tensor shaped like the output that the result is added to.
+    residual: Option<Tensor>,
+}
+
+/// Runs `f(plane index, plane)` over the `hw`-sized planes of `data` in parallel, at least
+/// ~32K elements per task so that small maps are not over-split.
+fn fill_planes(data: &mut [f32], hw: usize, f: impl Fn(usize, &mut [f32]) + Sync) {
+    let min_planes = (32 * 1024 / hw.max(1)).max(1);
+    data.par_chunks_mut(hw.max(1))
+        .enumerate()
+        .with_min_len(min_planes)
+        .for_each(|(plane, o)| f(plane, o));
+}
 
 impl CustomOp3 for PointwiseBiasAct {
     fn name(&self) -> &'static str {
@@ -107,8 +225,9 @@ impl CustomOp3 for PointwiseBiasAct {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (out, shape) = gemm_forward(s1, l1, s2, l2, self.name())?;
-        let (_, c, h, w) = shape.dims4()?;
+        let _profile = crate::model::profile::scope("pointwise_conv2d_bias_act.fwd");
+        let d = dims(l1, l2, self.name())?;
+        let (n, _, c, hw) = d;
         if l3.shape().dims() != [c] {
             bail!(
                 "{}: bias {:?} does not match {c} channels",
@@ -116,23 +235,46 @@ impl CustomOp3 for PointwiseBiasAct {
                 l3.shape()
             );
         }
+        let x = f32_slice(s1, l1, self.name())?;
+        let weight = f32_slice(s2, l2, self.name())?;
         let bias = f32_slice(s3, l3, self.name())?;
-        let CpuStorage::F32(mut data) = out else {
-            bail!("{}: expected f32 output", self.name());
-        };
-        let (lo, hi) = self.0.pass_range();
-        let hw = h * w;
-        let min_planes = (32 * 1024 / hw.max(1)).max(1);
-        data.par_chunks_mut(hw)
-            .enumerate()
-            .with_min_len(min_planes)
-            .for_each(|(plane, o)| {
-                let b = bias[plane % c];
+        // The product is added to the bias (plus the residual, if any) already in place: no
+        // zeroing pass and no separate bias pass.
+        let mut data = vec![0f32; n * c * hw];
+        match &self.residual {
+            Some(r) => {
+                let (storage, layout) = r.storage_and_layout();
+                let Storage::Cpu(cpu) = &*storage else {
+                    bail!("{}: residual must be on the CPU", self.name());
+                };
+                let r = f32_slice(cpu, layout, self.name())?;
+                if r.len() != data.len() {
+                    bail!(
+                        "{}: residual {:?} does not match the output",
+                        self.name(),
+                        layout.shape()
+                    );
+                }
+                fill_planes(&mut data, hw, |plane, o| {
+                    let b = bias[plane % c];
+                    for (o, r) in o.iter_mut().zip(&r[plane * hw..(plane + 1) * hw]) {
+                        *o = r + b;
+                    }
+                });
+            }
+            None => fill_planes(&mut data, hw, |plane, o| o.fill(bias[plane % c])),
+        }
+        forward_into(&mut data, x, weight, d, true);
+        if self.act != Act::None {
+            let (lo, hi) = self.act.pass_range();
+            fill_planes(&mut data, hw, |_, o| {
                 for v in o.iter_mut() {
-                    *v = (*v + b).max(lo).min(hi);
+                    *v = v.max(lo).min(hi);
                 }
             });
-        Ok((CpuStorage::F32(data), shape))
+        }
+        let (_, _, h, w) = l1.shape().dims4()?;
+        Ok((CpuStorage::F32(data), Shape::from((n, c, h, w))))
     }
 
     fn bwd(
@@ -143,7 +285,11 @@ impl CustomOp3 for PointwiseBiasAct {
         res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let grad = self.0.grad_through(grad, res)?;
+        let _profile = crate::model::profile::scope("pointwise_conv2d_bias_act.bwd");
+        if self.residual.is_some() {
+            bail!("{}: the residual form is for inference only", self.name());
+        }
+        let grad = self.act.grad_through(grad, res)?;
         let grad_bias = grad.sum(3)?.sum(2)?.sum(0)?;
         let (grad_x, grad_w) = Pointwise.bwd(x, weight, res, &grad)?;
         Ok((grad_x, grad_w, Some(grad_bias)))
@@ -161,6 +307,28 @@ pub fn pointwise_conv2d_bias_act(
     x.contiguous()?.apply_op3(
         &weight.contiguous()?,
         &bias.contiguous()?,
-        PointwiseBiasAct(act),
+        PointwiseBiasAct {
+            act,
+            residual: None,
+        },
+    )
+}
+
+/// `pointwise_conv2d(x, weight) + bias + residual` for inference (no backward), with the sum
+/// formed in the output buffer before the product is accumulated into it.
+pub fn pointwise_conv2d_bias_residual(
+    x: &Tensor,
+    weight: &Tensor,
+    bias: &Tensor,
+    residual: &Tensor,
+) -> Result<Tensor> {
+    ensure_cpu(x, "pointwise_conv2d_bias_residual")?;
+    x.contiguous()?.apply_op3_no_bwd(
+        &weight.contiguous()?,
+        &bias.contiguous()?,
+        &PointwiseBiasAct {
+            act: Act::None,
+            residual: Some(residual.contiguous()?),
+        },
     )
 }

@@ -34,6 +34,7 @@ impl CustomOp1 for ResizeFwd {
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
+        let _profile = crate::model::profile::scope("resize_bilinear.fwd");
         let (n, c, h, w) = layout.shape().dims4()?;
         let input = f32_slice(storage, layout, self.name())?;
         let (ty, tx) = (taps(h, self.out_h), taps(w, self.out_w));
@@ -62,6 +63,7 @@ impl CustomOp1 for ResizeFwd {
     }
 
     fn bwd(&self, arg: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
+        let _profile = crate::model::profile::scope("resize_bilinear.bwd");
         let (_, _, h, w) = arg.dims4()?;
         Ok(Some(
             grad.contiguous()?
@@ -82,6 +84,7 @@ impl CustomOp1 for ResizeBwd {
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
+        let _profile = crate::model::profile::scope("resize_bilinear_bwd.fwd");
         let (n, c, oh, ow) = layout.shape().dims4()?;
         let grad = f32_slice(storage, layout, self.name())?;
         let (h, w) = (self.in_h, self.in_w);
