@@ -6,6 +6,7 @@
 use std::sync::{Arc, Mutex};
 
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor, bail};
+use multiversion::multiversion;
 use rayon::prelude::*;
 
 use super::{ensure_cpu, f32_slice};
@@ -161,6 +162,58 @@ impl CustomOp3 for BnActTrain {
     }
 }
 
+/// 1.0 where the activation passed its input (`lo < y < hi`), else 0.0. Multiplying by it
+/// instead of branching lets the loops vectorise; `&` (not `&&`) keeps it branch-free.
+#[inline]
+#[allow(clippy::needless_bitwise_bool)]
+fn gate(y: f32, lo: f32, hi: f32) -> f32 {
+    f32::from(u8::from((y > lo) & (y < hi)))
+}
+
+/// (Σ g', Σ g'·(x − μ)) over one plane, g' = g where lo < y < hi (the activation passed), else 0.
+#[allow(unsafe_code)] // the expansion dispatches to the AVX2 build with `unsafe`; the body is safe
+#[multiversion(targets("x86_64+avx2+fma"))]
+fn gated_sums(g: &[f32], y: &[f32], x: &[f32], mu: f32, (lo, hi): (f32, f32)) -> (f64, f64) {
+    // Eight independent lanes so the loop vectorises.
+    let (mut a1, mut a2) = ([0f32; 8], [0f32; 8]);
+    let (gs, ys, xs) = (g.chunks_exact(8), y.chunks_exact(8), x.chunks_exact(8));
+    let (gt, yt, xt) = (gs.remainder(), ys.remainder(), xs.remainder());
+    for ((gc, yc), xc) in gs.zip(ys).zip(xs) {
+        for i in 0..8 {
+            let gp = gc[i] * gate(yc[i], lo, hi);
+            a1[i] += gp;
+            a2[i] += gp * (xc[i] - mu);
+        }
+    }
+    for ((&gv, &yv), &xv) in gt.iter().zip(yt).zip(xt) {
+        let gp = gv * gate(yv, lo, hi);
+        a1[0] += gp;
+        a2[0] += gp * (xv - mu);
+    }
+    (
+        f64::from(a1.iter().sum::<f32>()),
+        f64::from(a2.iter().sum::<f32>()),
+    )
+}
+
+/// `d = k·(g' − s1 − (x − μ)·s2)` over one plane; `coef` is [k, s1, μ, s2].
+#[allow(unsafe_code)] // the expansion dispatches to the AVX2 build with `unsafe`; the body is safe
+#[multiversion(targets("x86_64+avx2+fma"))]
+fn input_grad_plane(
+    d: &mut [f32],
+    g: &[f32],
+    y: &[f32],
+    x: &[f32],
+    (lo, hi): (f32, f32),
+    coef: [f32; 4],
+) {
+    let [k, s1, mu, s2] = coef;
+    for (((d, &gv), &yv), &xv) in d.iter_mut().zip(g).zip(y).zip(x) {
+        let gp = gv * gate(yv, lo, hi);
+        *d = k * (gp - s1 - (xv - mu) * s2);
+    }
+}
+
 struct BnActTrainBwd {
     eps: f64,
     act: Act,
@@ -206,34 +259,13 @@ impl CustomOp3 for BnActTrainBwd {
         let sums: Vec<(f32, f32)> = (0..c)
             .into_par_iter()
             .map(|ch| {
-                let (mu, is) = (self.mean[ch], invstd[ch]);
                 let (mut s1, mut s2) = (0f64, 0f64);
                 for b in 0..n {
                     let r = (b * c + ch) * hw..(b * c + ch + 1) * hw;
-                    // Eight independent lanes so the loop vectorises.
-                    let (mut a1, mut a2) = ([0f32; 8], [0f32; 8]);
-                    let (gs, ys, xs) = (
-                        g[r.clone()].chunks_exact(8),
-                        y[r.clone()].chunks_exact(8),
-                        x[r.clone()].chunks_exact(8),
-                    );
-                    let tail = gs.remainder().len();
-                    for ((gc, yc), xc) in gs.zip(ys).zip(xs) {
-                        for i in 0..8 {
-                            let gp = if yc[i] > lo && yc[i] < hi { gc[i] } else { 0.0 };
-                            a1[i] += gp;
-                            a2[i] += gp * (xc[i] - mu);
-                        }
-                    }
-                    let (mut t1, mut t2) = (0f32, 0f32);
-                    let start = r.end - tail;
-                    for i in start..r.end {
-                        let gp = if y[i] > lo && y[i] < hi { g[i] } else { 0.0 };
-                        t1 += gp;
-                        t2 += gp * (x[i] - mu);
-                    }
-                    s1 += f64::from(a1.iter().sum::<f32>() + t1);
-                    s2 += f64::from(a2.iter().sum::<f32>() + t2) * f64::from(is);
+                    let (t1, t2) =
+                        gated_sums(&g[r.clone()], &y[r.clone()], &x[r], self.mean[ch], (lo, hi));
+                    s1 += t1;
+                    s2 += t2 * f64::from(invstd[ch]);
                 }
                 (s1 as f32, s2 as f32)
             })
@@ -248,15 +280,14 @@ impl CustomOp3 for BnActTrainBwd {
             let (s1, s2) = (sums[ch].0 / m, sums[ch].1 / m);
             let k = self.gamma[ch] * is;
             let r = plane * hw..(plane + 1) * hw;
-            for (((d, &gv), &yv), &xv) in d
-                .iter_mut()
-                .zip(&g[r.clone()])
-                .zip(&y[r.clone()])
-                .zip(&x[r])
-            {
-                let gp = if yv > lo && yv < hi { gv } else { 0.0 };
-                *d = k * (gp - s1 - (xv - mu) * is * s2);
-            }
+            input_grad_plane(
+                d,
+                &g[r.clone()],
+                &y[r.clone()],
+                &x[r],
+                (lo, hi),
+                [k, s1, mu, is * s2],
+            );
         });
         let (dgamma, dbeta) = rest.split_at_mut(c);
         for (ch, &(s1, s2)) in sums.iter().enumerate() {

@@ -6,6 +6,7 @@
 //! the stride-1 inner loops vectorise, and rayon splits the work over (batch, channel) planes.
 
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor, bail};
+use multiversion::multiversion;
 use rayon::prelude::*;
 
 use super::{axpy, dot, ensure_cpu, f32_slice};
@@ -85,12 +86,14 @@ impl Geometry {
 /// phase `ph`, row `y`, element `j` holds padded column `j * stride + ph`. Every kernel tap then
 /// reads one contiguous run per output row, whatever the stride and dilation, so the inner
 /// loops vectorise and need no border tests.
+#[inline]
 fn phase_plane(plane: &[f32], g: &Geometry, phased: &mut Vec<f32>) {
     phase_plane_clamped(plane, g, phased, Act::None);
 }
 
 /// [`phase_plane`] applying `input_act` to each value on the way (the zero padding stays zero,
 /// as it would after the activation of a `ReLU`-family op).
+#[inline]
 fn phase_plane_clamped(plane: &[f32], g: &Geometry, phased: &mut Vec<f32>, input_act: Act) {
     let (lo, hi) = input_act.pass_range();
     let (s, pad, pw, rows) = (g.p.stride, g.p.padding, g.phase_width(), g.padded_rows());
@@ -191,6 +194,30 @@ fn geometry(
     ))
 }
 
+/// One plane of the forward kernel: phase the input, then every output row, finished with
+/// `clamp(v + bias, lo, hi)` while it is still in cache.
+#[allow(unsafe_code)] // the expansion dispatches to the AVX2 build with `unsafe`; the body is safe
+#[multiversion(targets("x86_64+avx2+fma"))]
+fn forward_plane(
+    out: &mut [f32],
+    input: &[f32],
+    wk: &[f32],
+    g: &Geometry,
+    phased: &mut Vec<f32>,
+    epilogue: Option<(f32, (f32, f32))>,
+    input_act: Act,
+) {
+    phase_plane_clamped(input, g, phased, input_act);
+    for (oy, out_row) in out.chunks_exact_mut(g.wo).enumerate() {
+        forward_row(out_row, phased, wk, g, oy);
+        if let Some((b, (lo, hi))) = epilogue {
+            for v in out_row.iter_mut() {
+                *v = (*v + b).max(lo).min(hi);
+            }
+        }
+    }
+}
+
 /// Runs the forward kernel over all planes; `epilogue` applies `clamp(v + bias[c], lo, hi)`
 /// to each finished output row while it is still in cache.
 fn forward_planes(
@@ -209,17 +236,16 @@ fn forward_planes(
         .enumerate()
         .for_each_init(Vec::new, |phased, (plane, out)| {
             let c = plane % g.channels;
-            phase_plane_clamped(&input[plane * plane_in..][..plane_in], g, phased, input_act);
-            let wk = &weight[c * ksize..(c + 1) * ksize];
-            for (oy, out_row) in out.chunks_exact_mut(g.wo).enumerate() {
-                forward_row(out_row, phased, wk, g, oy);
-                if let Some((bias, (lo, hi))) = epilogue {
-                    let b = bias[c];
-                    for v in out_row.iter_mut() {
-                        *v = (*v + b).max(lo).min(hi);
-                    }
-                }
-            }
+            let epilogue = epilogue.map(|(bias, range)| (bias[c], range));
+            forward_plane(
+                out,
+                &input[plane * plane_in..][..plane_in],
+                &weight[c * ksize..(c + 1) * ksize],
+                g,
+                phased,
+                epilogue,
+                input_act,
+            );
         });
     out
 }
@@ -389,34 +415,64 @@ impl CustomOp2 for DepthwiseBwdInput {
         out.par_chunks_mut(plane_in).enumerate().for_each_init(
             Vec::new,
             |acc: &mut Vec<f32>, (plane, gin)| {
-                // Scatter into a phased, padded accumulator (the transpose of the forward
-                // gather: every tap adds one contiguous run), then gather the interior back.
-                acc.clear();
-                acc.resize(g.phased_len(), 0.0);
                 let ch = plane % c;
-                let gout = &grad[plane * plane_out..(plane + 1) * plane_out];
-                let wk = &weight[ch * ksize..(ch + 1) * ksize];
-                for (oy, go_row) in gout.chunks_exact(wo).enumerate() {
-                    for ki in 0..kh {
-                        for kj in 0..kw {
-                            let start = g.tap_start(oy, ki, kj);
-                            axpy(&mut acc[start..start + wo], wk[ki * kw + kj], go_row);
-                        }
-                    }
-                }
-                for (iy, row) in gin.chunks_exact_mut(g.w).enumerate() {
-                    if g.p.stride == 1 {
-                        let start = g.phased_index(iy, 0);
-                        row.copy_from_slice(&acc[start..start + g.w]);
-                    } else {
-                        for (ix, v) in row.iter_mut().enumerate() {
-                            *v = acc[g.phased_index(iy, ix)];
-                        }
-                    }
-                }
+                input_grad_plane(
+                    gin,
+                    &grad[plane * plane_out..(plane + 1) * plane_out],
+                    &weight[ch * ksize..(ch + 1) * ksize],
+                    &g,
+                    acc,
+                );
             },
         );
         Ok((CpuStorage::F32(out), Shape::from((n, c, self.h, self.w))))
+    }
+}
+
+/// One plane of the input gradient: scatter into a phased, padded accumulator (the transpose
+/// of the forward gather: every tap adds one contiguous run), then gather the interior back.
+#[allow(unsafe_code)] // the expansion dispatches to the AVX2 build with `unsafe`; the body is safe
+#[multiversion(targets("x86_64+avx2+fma"))]
+fn input_grad_plane(gin: &mut [f32], gout: &[f32], wk: &[f32], g: &Geometry, acc: &mut Vec<f32>) {
+    let (wo, kw) = (g.wo, g.kw);
+    acc.clear();
+    acc.resize(g.phased_len(), 0.0);
+    for (oy, go_row) in gout.chunks_exact(wo).enumerate() {
+        for ki in 0..g.kh {
+            for kj in 0..kw {
+                let start = g.tap_start(oy, ki, kj);
+                axpy(&mut acc[start..start + wo], wk[ki * kw + kj], go_row);
+            }
+        }
+    }
+    for (iy, row) in gin.chunks_exact_mut(g.w).enumerate() {
+        if g.p.stride == 1 {
+            let start = g.phased_index(iy, 0);
+            row.copy_from_slice(&acc[start..start + g.w]);
+        } else {
+            for (ix, v) in row.iter_mut().enumerate() {
+                *v = acc[g.phased_index(iy, ix)];
+            }
+        }
+    }
+}
+
+/// Adds one plane's weight gradient (one dot product per tap and output row) into `acc`.
+#[allow(unsafe_code)] // the expansion dispatches to the AVX2 build with `unsafe`; the body is safe
+#[multiversion(targets("x86_64+avx2+fma"))]
+fn weight_grad_plane(
+    acc: &mut [f32],
+    input: &[f32],
+    gout: &[f32],
+    g: &Geometry,
+    phased: &mut Vec<f32>,
+) {
+    phase_plane(input, g, phased);
+    for (oy, go_row) in gout.chunks_exact(g.wo).enumerate() {
+        for (tap, a) in acc.iter_mut().enumerate() {
+            let start = g.tap_start(oy, tap / g.kw, tap % g.kw);
+            *a += dot(go_row, &phased[start..start + g.wo]);
+        }
     }
 }
 
@@ -463,14 +519,13 @@ impl CustomOp2 for DepthwiseBwdWeight {
             |phased: &mut Vec<f32>, (ch, acc)| {
                 for b in 0..n {
                     let plane = b * c + ch;
-                    phase_plane(&input[plane * plane_in..][..plane_in], &g, phased);
-                    let gout = &grad[plane * plane_out..(plane + 1) * plane_out];
-                    for (oy, go_row) in gout.chunks_exact(wo).enumerate() {
-                        for (tap, a) in acc.iter_mut().enumerate() {
-                            let start = g.tap_start(oy, tap / self.kw, tap % self.kw);
-                            *a += dot(go_row, &phased[start..start + wo]);
-                        }
-                    }
+                    weight_grad_plane(
+                        acc,
+                        &input[plane * plane_in..][..plane_in],
+                        &grad[plane * plane_out..(plane + 1) * plane_out],
+                        &g,
+                        phased,
+                    );
                 }
             },
         );
