@@ -7,8 +7,9 @@ use segstudio::cli::{Cli, Command, StudioArgs};
 ///
 /// - glibc serves allocations above 32 MiB with fresh `mmap`s, so every large activation or
 ///   gradient buffer of a training step is page-faulted and zeroed by the kernel again (a third
-///   of the batch-norm backward's time). With `mmap` off and a high trim threshold, freed
-///   buffers stay in the heap and are reused.
+///   of the batch-norm backward's time). With `mmap` and trimming off, freed buffers stay in
+///   the heap and are reused; the process keeps its peak heap (a trim threshold of 1 GiB
+///   halved Xception's inference speed on every other run: its working set is larger).
 /// - Candle's element-wise ops run on their own spinning thread pool, which competes with rayon
 ///   (our kernels and gemm) for the same cores; one Candle thread leaves the cores to rayon.
 ///   An explicit `CANDLE_NUM_THREADS` is respected.
@@ -18,7 +19,7 @@ fn tune_process() {
     // SAFETY: mallopt only changes allocator parameters; called before any other thread runs.
     unsafe {
         libc::mallopt(libc::M_MMAP_MAX, 0);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, -1); // never trim: see mallopt(3)
         libc::mallopt(libc::M_TOP_PAD, 64 << 20);
     }
     if std::env::var_os("CANDLE_NUM_THREADS").is_none() {

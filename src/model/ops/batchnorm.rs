@@ -164,7 +164,9 @@ impl CustomOp3 for BnActTrain {
 
 /// 1.0 where the activation passed its input (`lo < y < hi`), else 0.0. Multiplying by it
 /// instead of branching lets the loops vectorise; `&` (not `&&`) keeps it branch-free.
-#[inline]
+// Always inlined: it must be compiled into the AVX2 clones of its multiversioned callers.
+#[inline(always)]
+#[allow(clippy::inline_always)]
 #[allow(clippy::needless_bitwise_bool)]
 fn gate(y: f32, lo: f32, hi: f32) -> f32 {
     f32::from(u8::from((y > lo) & (y < hi)))

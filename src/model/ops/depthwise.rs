@@ -86,49 +86,57 @@ impl Geometry {
 /// phase `ph`, row `y`, element `j` holds padded column `j * stride + ph`. Every kernel tap then
 /// reads one contiguous run per output row, whatever the stride and dilation, so the inner
 /// loops vectorise and need no border tests.
-#[inline]
+// Always inlined: it must be compiled into the AVX2 clones of its multiversioned callers.
+#[inline(always)]
+#[allow(clippy::inline_always)]
 fn phase_plane(plane: &[f32], g: &Geometry, phased: &mut Vec<f32>) {
     phase_plane_clamped(plane, g, phased, Act::None);
 }
 
 /// [`phase_plane`] applying `input_act` to each value on the way (the zero padding stays zero,
 /// as it would after the activation of a `ReLU`-family op).
-#[inline]
+// Always inlined: it must be compiled into the AVX2 clones of its multiversioned callers.
+#[inline(always)]
+#[allow(clippy::inline_always)]
 fn phase_plane_clamped(plane: &[f32], g: &Geometry, phased: &mut Vec<f32>, input_act: Act) {
     let (lo, hi) = input_act.pass_range();
     let (s, pad, pw, rows) = (g.p.stride, g.p.padding, g.phase_width(), g.padded_rows());
-    phased.clear();
+    // Every element is written below (values or padding zeros), so the buffer is only sized,
+    // not cleared: one pass over it instead of two.
     phased.resize(g.phased_len(), 0.0);
-    for ph in 0..s {
-        for iy in 0..g.h {
-            let row = &plane[iy * g.w..(iy + 1) * g.w];
-            let dst = &mut phased[(ph * rows + iy + pad) * pw..][..pw];
-            // padded column j*s + ph is input column j*s + ph - pad
-            let j0 = pad.saturating_sub(ph).div_ceil(s);
-            let first = j0 * s + ph - pad;
-            if first >= g.w {
-                continue;
+    for (i, dst) in phased.chunks_exact_mut(pw).enumerate() {
+        let (ph, y) = (i / rows, i % rows);
+        // padded column j*s + ph is input column j*s + ph - pad
+        let j0 = pad.saturating_sub(ph).div_ceil(s);
+        let first = j0 * s + ph - pad;
+        if y < pad || y >= g.h + pad || first >= g.w || j0 >= pw {
+            dst.fill(0.0);
+            continue;
+        }
+        let row = &plane[(y - pad) * g.w..(y - pad + 1) * g.w];
+        let n = ((g.w - first - 1) / s + 1).min(pw - j0);
+        let (left, rest) = dst.split_at_mut(j0);
+        let (mid, right) = rest.split_at_mut(n);
+        left.fill(0.0);
+        right.fill(0.0);
+        if s == 1 && input_act == Act::None {
+            mid.copy_from_slice(&row[first..first + n]);
+        } else if s == 1 {
+            for (d, v) in mid.iter_mut().zip(&row[first..first + n]) {
+                *d = v.max(lo).min(hi);
             }
-            if s == 1 {
-                let n = (g.w - first).min(pw - j0);
-                if input_act == Act::None {
-                    dst[j0..j0 + n].copy_from_slice(&row[first..first + n]);
-                } else {
-                    for (d, v) in dst[j0..j0 + n].iter_mut().zip(&row[first..first + n]) {
-                        *d = v.max(lo).min(hi);
-                    }
-                }
-            } else {
-                for (d, v) in dst[j0..].iter_mut().zip(row[first..].iter().step_by(s)) {
-                    *d = v.max(lo).min(hi);
-                }
+        } else {
+            for (d, v) in mid.iter_mut().zip(row[first..].iter().step_by(s)) {
+                *d = v.max(lo).min(hi);
             }
         }
     }
 }
 
 /// `out[x] += w0*a[x] + w1*b[x] + w2*c[x]`: one kernel row of a 3-wide kernel in one pass.
-#[inline]
+// Always inlined: it must be compiled into the AVX2 clones of its multiversioned callers.
+#[inline(always)]
+#[allow(clippy::inline_always)]
 fn taps3(out: &mut [f32], a: &[f32], b: &[f32], c: &[f32], w: &[f32]) {
     let (w0, w1, w2) = (w[0], w[1], w[2]);
     let n = out.len();
@@ -138,7 +146,9 @@ fn taps3(out: &mut [f32], a: &[f32], b: &[f32], c: &[f32], w: &[f32]) {
 }
 
 /// One output row: the sum over every kernel tap of weight × the tap's run of `phased`.
-#[inline]
+// Always inlined: it must be compiled into the AVX2 clones of its multiversioned callers.
+#[inline(always)]
+#[allow(clippy::inline_always)]
 fn forward_row(out_row: &mut [f32], phased: &[f32], wk: &[f32], g: &Geometry, oy: usize) {
     let wo = g.wo;
     for ki in 0..g.kh {

@@ -57,7 +57,9 @@ pub(crate) fn ensure_cpu(t: &Tensor, op: &str) -> Result<()> {
 
 /// Dot product with eight independent accumulators so the compiler can vectorise it
 /// (a plain `iter().sum()` must keep the sequential rounding order and stays scalar).
-#[inline]
+// Always inlined: it must be compiled into the AVX2 clones of its multiversioned callers.
+#[inline(always)]
+#[allow(clippy::inline_always)]
 pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
@@ -79,7 +81,9 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// `dst += alpha * src`, element-wise over the common length.
-#[inline]
+// Always inlined: it must be compiled into the AVX2 clones of its multiversioned callers.
+#[inline(always)]
+#[allow(clippy::inline_always)]
 pub(crate) fn axpy(dst: &mut [f32], alpha: f32, src: &[f32]) {
     for (d, s) in dst.iter_mut().zip(src) {
         *d += alpha * s;

@@ -240,7 +240,9 @@ impl CustomOp3 for PointwiseBiasAct {
         let bias = f32_slice(s3, l3, self.name())?;
         // The product is added to the bias (plus the residual, if any) already in place: no
         // zeroing pass and no separate bias pass.
-        let mut data = vec![0f32; n * c * hw];
+        // Built in one pass (no zero fill first): one plane per channel of each image.
+        let planes = (0..n * c).map(|plane| (plane, bias[plane % c]));
+        let mut data: Vec<f32> = Vec::with_capacity(n * c * hw);
         match &self.residual {
             Some(r) => {
                 let (storage, layout) = r.storage_and_layout();
@@ -248,21 +250,22 @@ impl CustomOp3 for PointwiseBiasAct {
                     bail!("{}: residual must be on the CPU", self.name());
                 };
                 let r = f32_slice(cpu, layout, self.name())?;
-                if r.len() != data.len() {
+                if r.len() != n * c * hw {
                     bail!(
                         "{}: residual {:?} does not match the output",
                         self.name(),
                         layout.shape()
                     );
                 }
-                fill_planes(&mut data, hw, |plane, o| {
-                    let b = bias[plane % c];
-                    for (o, r) in o.iter_mut().zip(&r[plane * hw..(plane + 1) * hw]) {
-                        *o = r + b;
-                    }
-                });
+                for (plane, b) in planes {
+                    data.extend(r[plane * hw..(plane + 1) * hw].iter().map(|v| v + b));
+                }
             }
-            None => fill_planes(&mut data, hw, |plane, o| o.fill(bias[plane % c])),
+            None => {
+                for (_, b) in planes {
+                    data.resize(data.len() + hw, b);
+                }
+            }
         }
         forward_into(&mut data, x, weight, d, true);
         if self.act != Act::None {
