@@ -36,6 +36,40 @@ fn channel_planes(
     (0..n).map(move |b| &data[(b * c + ch) * hw..(b * c + ch + 1) * hw])
 }
 
+/// (Σ (v − shift), Σ (v − shift)²) over one plane, in eight lanes so the loop vectorises.
+#[allow(unsafe_code)] // the expansion dispatches to the AVX2 build with `unsafe`; the body is safe
+#[multiversion(targets("x86_64+avx2+fma"))]
+fn shifted_sums(plane: &[f32], shift: f32) -> (f64, f64) {
+    let (mut a, mut b) = ([0f32; 8], [0f32; 8]);
+    let chunks = plane.chunks_exact(8);
+    let tail = chunks.remainder();
+    for ch8 in chunks {
+        for i in 0..8 {
+            let d = ch8[i] - shift;
+            a[i] += d;
+            b[i] += d * d;
+        }
+    }
+    for &v in tail {
+        a[0] += v - shift;
+        b[0] += (v - shift) * (v - shift);
+    }
+    (
+        f64::from(a.iter().sum::<f32>()),
+        f64::from(b.iter().sum::<f32>()),
+    )
+}
+
+/// `o = act(x·scale + shift)` over one plane.
+#[allow(unsafe_code)] // the expansion dispatches to the AVX2 build with `unsafe`; the body is safe
+#[multiversion(targets("x86_64+avx2+fma"))]
+fn normalize_plane(o: &mut [f32], xs: &[f32], (scale, shift): (f32, f32), act: Act) {
+    let (lo, hi) = act.pass_range();
+    for (o, &v) in o.iter_mut().zip(xs) {
+        *o = (v * scale + shift).max(lo).min(hi);
+    }
+}
+
 impl CustomOp3 for BnActTrain {
     fn name(&self) -> &'static str {
         "batch_norm_act_train"
@@ -70,30 +104,16 @@ impl CustomOp3 for BnActTrain {
         let stats: Vec<(f32, f32)> = (0..c)
             .into_par_iter()
             .map(|ch| {
-                let shift = f64::from(x[ch * hw]);
+                let shift = x[ch * hw];
                 let (mut s, mut ss) = (0f64, 0f64);
                 for plane in channel_planes(x, n, c, hw, ch) {
-                    let sh = shift as f32;
-                    let (mut a, mut b) = ([0f32; 8], [0f32; 8]);
-                    let chunks = plane.chunks_exact(8);
-                    let tail = chunks.remainder();
-                    for ch8 in chunks {
-                        for i in 0..8 {
-                            let d = ch8[i] - sh;
-                            a[i] += d;
-                            b[i] += d * d;
-                        }
-                    }
-                    for &v in tail {
-                        a[0] += v - sh;
-                        b[0] += (v - sh) * (v - sh);
-                    }
-                    s += f64::from(a.iter().sum::<f32>());
-                    ss += f64::from(b.iter().sum::<f32>());
+                    let (a, b) = shifted_sums(plane, shift);
+                    s += a;
+                    ss += b;
                 }
                 let mean = s / m;
                 (
-                    (shift + mean) as f32,
+                    (f64::from(shift) + mean) as f32,
                     (ss / m - mean * mean).max(0.0) as f32,
                 )
             })
@@ -111,20 +131,7 @@ impl CustomOp3 for BnActTrain {
         out.par_chunks_mut(hw)
             .zip(x.par_chunks(hw))
             .enumerate()
-            .for_each(|(plane, (o, xs))| {
-                let (a, b) = coef[plane % c];
-                match act {
-                    Act::None => o.iter_mut().zip(xs).for_each(|(o, &v)| *o = v * a + b),
-                    Act::Relu => o
-                        .iter_mut()
-                        .zip(xs)
-                        .for_each(|(o, &v)| *o = (v * a + b).max(0.0)),
-                    Act::Relu6 => o
-                        .iter_mut()
-                        .zip(xs)
-                        .for_each(|(o, &v)| *o = (v * a + b).clamp(0.0, 6.0)),
-                }
-            });
+            .for_each(|(plane, (o, xs))| normalize_plane(o, xs, coef[plane % c], act));
         let mut st = self.stats.lock().expect("stats lock poisoned");
         st.mean = stats.iter().map(|s| s.0).collect();
         st.var = stats.iter().map(|s| s.1).collect();
