@@ -3,6 +3,7 @@
 //! input only and errors on out-of-range labels, so this is a custom op with its own backward.
 
 use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor, bail};
+use multiversion::multiversion;
 use rayon::prelude::*;
 
 use super::{ensure_cpu, f32_slice};
@@ -75,7 +76,30 @@ fn blocks(n: usize, hw: usize) -> Vec<(usize, usize, usize)> {
         .collect()
 }
 
+/// `e^x` to within 2 ulp for x in [-87, 88] (clamped outside), written so a loop over it
+/// vectorises (libm's `expf` is a scalar call). Cephes' `expf`: x = n·ln2 + r with |r| ≤ ln2/2 (ln2
+/// split in two for exactness), a degree-6 polynomial for e^r, and 2^n put in the exponent bits.
+#[inline(always)]
+#[allow(clippy::inline_always)] // must be compiled into the AVX2 clones of its callers
+#[allow(clippy::excessive_precision, clippy::unreadable_literal)] // Cephes' published constants
+pub(crate) fn exp_approx(x: f32) -> f32 {
+    let x = x.clamp(-87.0, 88.0);
+    let n = (x * std::f32::consts::LOG2_E + 0.5).floor();
+    let r = x - n * 0.693_359_375 - n * -2.121_944_4e-4;
+    let mut p = 1.987_569_15e-4_f32;
+    p = p * r + 1.398_199_950_7e-3;
+    p = p * r + 8.333_451_907_3e-3;
+    p = p * r + 4.166_579_589_4e-2;
+    p = p * r + 1.666_666_545_9e-1;
+    p = p * r + 5.000_000_120_1e-1;
+    let e = p * r * r + r + 1.0;
+    // n is in [-126, 127]: a normal power of two.
+    e * f32::from_bits(((n as i32 + 127) as u32) << 23)
+}
+
 /// Per-pixel max and log-sum-exp over classes for one block; class planes are strided by `hw`.
+#[inline(always)]
+#[allow(clippy::inline_always)] // must be compiled into the AVX2 clones of its callers
 fn log_sum_exp(logits: &[f32], c: usize, hw: usize, base: usize, len: usize) -> Vec<f32> {
     let mut max = logits[base..base + len].to_vec();
     for k in 1..c {
@@ -88,10 +112,46 @@ fn log_sum_exp(logits: &[f32], c: usize, hw: usize, base: usize, len: usize) -> 
     for k in 0..c {
         let row = &logits[base + k * hw..base + k * hw + len];
         for ((s, &x), &m) in sum.iter_mut().zip(row).zip(&max) {
-            *s += (x - m).exp();
+            *s += exp_approx(x - m);
         }
     }
     max.iter().zip(&sum).map(|(m, s)| m + s.ln()).collect()
+}
+
+/// [`log_sum_exp`] as its own AVX2-dispatched function, for the loss itself.
+#[allow(unsafe_code)] // the expansion dispatches to the AVX2 build with `unsafe`; the body is safe
+#[multiversion(targets("x86_64+avx2+fma"))]
+fn block_log_sum_exp(logits: &[f32], c: usize, hw: usize, base: usize, len: usize) -> Vec<f32> {
+    log_sum_exp(logits, c, hw, base, len)
+}
+
+/// The gradient of one block of pixels, `[C, len]`: `factor · (softmax − onehot)`, 0 where the
+/// label is `ignore`.
+#[allow(unsafe_code)] // the expansion dispatches to the AVX2 build with `unsafe`; the body is safe
+#[multiversion(targets("x86_64+avx2+fma"))]
+fn grad_block(
+    logits: &[f32],
+    lab: &[u32],
+    (c, hw, base, len): (usize, usize, usize, usize),
+    ignore: u32,
+    factor: f32,
+) -> Vec<f32> {
+    let lse = log_sum_exp(logits, c, hw, base, len);
+    let mut out = vec![0f32; c * len];
+    for (k, out_row) in out.chunks_exact_mut(len).enumerate() {
+        let row = &logits[base + k * hw..base + k * hw + len];
+        for ((o, &x), &m) in out_row.iter_mut().zip(row).zip(&lse) {
+            *o = factor * exp_approx(x - m);
+        }
+        for (o, &l) in out_row.iter_mut().zip(lab) {
+            if l == ignore {
+                *o = 0.0;
+            } else if l as usize == k {
+                *o -= factor;
+            }
+        }
+    }
+    out
 }
 
 struct CrossEntropy {
@@ -117,7 +177,7 @@ impl CustomOp2 for CrossEntropy {
             .into_par_iter()
             .map(|(b, p, len)| {
                 let base = b * c * hw + p;
-                let lse = log_sum_exp(logits, c, hw, base, len);
+                let lse = block_log_sum_exp(logits, c, hw, base, len);
                 let mut acc = 0f64;
                 for (i, &l) in labels[b * hw + p..b * hw + p + len].iter().enumerate() {
                     if l != self.ignore {
@@ -187,19 +247,8 @@ impl CustomOp2 for CrossEntropyGrad {
             .into_par_iter()
             .map(|(b, p, len)| {
                 let base = b * c * hw + p;
-                let lse = log_sum_exp(logits, c, hw, base, len);
                 let lab = &labels[b * hw + p..b * hw + p + len];
-                let mut out = vec![0f32; c * len];
-                for (k, out_row) in out.chunks_exact_mut(len).enumerate() {
-                    let row = &logits[base + k * hw..base + k * hw + len];
-                    for (i, o) in out_row.iter_mut().enumerate() {
-                        let l = lab[i];
-                        if l != self.ignore {
-                            let onehot = if l as usize == k { 1.0 } else { 0.0 };
-                            *o = factor * ((row[i] - lse[i]).exp() - onehot);
-                        }
-                    }
-                }
+                let out = grad_block(logits, lab, (c, hw, base, len), self.ignore, factor);
                 ((b, p, len), out)
             })
             .collect();
@@ -221,4 +270,23 @@ pub fn cross_entropy_ignore(logits: &Tensor, labels: &Tensor, ignore: u32) -> Re
     logits
         .contiguous()?
         .apply_op2(&labels.contiguous()?, CrossEntropy { ignore })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exp_approx;
+
+    /// Against libm's `expf` over the whole clamped range, in relative terms.
+    #[test]
+    fn exp_approx_matches_libm() {
+        let mut worst = 0f32;
+        for i in 0..=200_000 {
+            let x = -87.0 + 175.0 * i as f32 / 200_000.0;
+            let (got, want) = (exp_approx(x), x.exp());
+            worst = worst.max((got - want).abs() / want);
+        }
+        assert!(worst < 3e-7, "worst relative error {worst}");
+        assert!((exp_approx(0.0) - 1.0).abs() < 1e-7);
+        assert!(exp_approx(-1000.0) > 0.0 && exp_approx(-1000.0) < 1e-37);
+    }
 }
