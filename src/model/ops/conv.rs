@@ -33,14 +33,7 @@ impl Geometry {
         if wcin != cin || kh != kw {
             bail!("{op}: weight {weight:?} does not match input {x:?} (square kernels only)");
         }
-        if p.stride == 0 || p.dilation == 0 {
-            bail!("{op}: stride and dilation must be positive");
-        }
-        if h + 2 * p.padding < p.dilation * (kh - 1) + 1
-            || w + 2 * p.padding < p.dilation * (kw - 1) + 1
-        {
-            bail!("{op}: input {h}x{w} is smaller than the dilated kernel");
-        }
+        let (ho, wo) = p.output_size((h, w), (kh, kw), op)?;
         Ok(Self {
             n,
             cin,
@@ -48,8 +41,8 @@ impl Geometry {
             w,
             cout,
             k: kh,
-            ho: p.out_len(h, kh),
-            wo: p.out_len(w, kw),
+            ho,
+            wo,
             p,
         })
     }

@@ -2,8 +2,10 @@
 //! zero padding, plus its two backward kernels (input gradient and weight gradient).
 //!
 //! Candle runs `groups == channels` as one tiny convolution per channel, 38–58× slower than a
-//! direct loop. Here every kernel tap is an `axpy` or dot product over a whole output row, so
-//! the stride-1 inner loops vectorise, and rayon splits the work over (batch, channel) planes.
+//! direct loop. Here each input plane is zero-padded and split into stride phases once, so every
+//! kernel tap is an `axpy` or dot product over one contiguous run per output row whatever the
+//! stride and dilation; the per-plane kernels are built for AVX2+FMA as well and chosen at run
+//! time, and rayon splits the work over (batch, channel) planes.
 
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor, bail};
 use multiversion::multiversion;
@@ -12,7 +14,8 @@ use rayon::prelude::*;
 use super::{axpy, dot, ensure_cpu, f32_slice};
 use crate::model::layers::Act;
 
-/// Geometry of a depthwise convolution. Padding is applied on all four sides.
+/// Stride, padding and dilation of a convolution (depthwise here, dense in `conv.rs`). Padding is
+/// applied on all four sides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DepthwiseParams {
     pub stride: usize,
@@ -33,6 +36,25 @@ impl DepthwiseParams {
     /// Output length along one axis.
     pub fn out_len(&self, input: usize, k: usize) -> usize {
         (input + 2 * self.padding - self.dilation * (k - 1) - 1) / self.stride + 1
+    }
+
+    /// Output (height, width) for an `h`×`w` input and a `kh`×`kw` kernel, or an error naming
+    /// `op` when stride or dilation is zero or the dilated kernel does not fit the padded input.
+    pub(crate) fn output_size(
+        &self,
+        (h, w): (usize, usize),
+        (kh, kw): (usize, usize),
+        op: &str,
+    ) -> Result<(usize, usize)> {
+        if self.stride == 0 || self.dilation == 0 {
+            bail!("{op}: stride and dilation must be positive");
+        }
+        if h + 2 * self.padding < self.dilation * (kh - 1) + 1
+            || w + 2 * self.padding < self.dilation * (kw - 1) + 1
+        {
+            bail!("{op}: input {h}x{w} is smaller than the dilated kernel");
+        }
+        Ok((self.out_len(h, kh), self.out_len(w, kw)))
     }
 }
 
@@ -179,16 +201,7 @@ fn geometry(
             input.shape()
         );
     }
-    if p.stride == 0 || p.dilation == 0 {
-        bail!("{op}: stride and dilation must be positive");
-    }
-    if h + 2 * p.padding < p.dilation * (kh - 1) + 1
-        || w + 2 * p.padding < p.dilation * (kw - 1) + 1
-    {
-        bail!("{op}: input {h}x{w} is smaller than the dilated kernel");
-    }
-    let ho = p.out_len(h, kh);
-    let wo = p.out_len(w, kw);
+    let (ho, wo) = p.output_size((h, w), (kh, kw), op)?;
     Ok((
         n,
         Geometry {

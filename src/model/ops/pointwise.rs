@@ -24,29 +24,18 @@ fn dims(l1: &Layout, l2: &Layout, name: &str) -> Result<(usize, usize, usize, us
     Ok((n, cin, cout, h * w))
 }
 
-/// `out[b] (+)= W · x[b]` for every image `b`: `out` holds `[N, Cout, H·W]`, already filled
-/// with what the product is added to when `accumulate` is set.
-fn forward_into(
+/// `out[b] (+)= lhs · input[b]` for every image `b`, `lhs` being `m`×`k` and `input[b]`
+/// `k`×`hw`; `out` holds `[N, m, hw]`, already filled with what the product is added to when
+/// `accumulate` is set. The forward pass (`lhs` = W) and the input gradient (`lhs` = Wᵀ).
+fn per_image(
     out: &mut [f32],
-    x: &[f32],
-    weight: &[f32],
-    dims: (usize, usize, usize, usize),
+    input: &[f32],
+    lhs: MatRef<'_>,
+    (m, k, hw): (usize, usize, usize),
     accumulate: bool,
 ) {
-    let (_, cin, cout, hw) = dims;
-    for (o, xb) in out
-        .chunks_exact_mut(cout * hw)
-        .zip(x.chunks_exact(cin * hw))
-    {
-        gemm(
-            cout,
-            hw,
-            cin,
-            o,
-            accumulate,
-            MatRef::rows(weight, cin),
-            MatRef::rows(xb, hw),
-        );
+    for (o, xb) in out.chunks_exact_mut(m * hw).zip(input.chunks_exact(k * hw)) {
+        gemm(m, hw, k, o, accumulate, lhs, MatRef::rows(xb, hw));
     }
 }
 
@@ -68,9 +57,15 @@ impl CustomOp2 for Pointwise {
         let d = dims(l1, l2, self.name())?;
         let x = f32_slice(s1, l1, self.name())?;
         let weight = f32_slice(s2, l2, self.name())?;
-        let (n, _, cout, _) = d;
-        let mut out = vec![0f32; n * cout * d.3];
-        forward_into(&mut out, x, weight, d, false);
+        let (n, cin, cout, hw) = d;
+        let mut out = vec![0f32; n * cout * hw];
+        per_image(
+            &mut out,
+            x,
+            MatRef::rows(weight, cin),
+            (cout, cin, hw),
+            false,
+        );
         let (_, _, h, w) = l1.shape().dims4()?;
         Ok((CpuStorage::F32(out), Shape::from((n, cout, h, w))))
     }
@@ -120,20 +115,13 @@ impl CustomOp2 for PointwiseBwdInput {
         let weight = f32_slice(s2, l2, self.name())?;
         let hw = h * w;
         let mut out = vec![0f32; n * cin * hw];
-        for (o, gb) in out
-            .chunks_exact_mut(cin * hw)
-            .zip(g.chunks_exact(cout * hw))
-        {
-            gemm(
-                cin,
-                hw,
-                cout,
-                o,
-                false,
-                MatRef::transposed(weight, cin),
-                MatRef::rows(gb, hw),
-            );
-        }
+        per_image(
+            &mut out,
+            g,
+            MatRef::transposed(weight, cin),
+            (cin, cout, hw),
+            false,
+        );
         Ok((CpuStorage::F32(out), Shape::from((n, cin, h, w))))
     }
 }
@@ -193,22 +181,25 @@ pub fn pointwise_conv2d(x: &Tensor, weight: &Tensor) -> Result<Tensor> {
     x.contiguous()?.apply_op2(&weight.contiguous()?, Pointwise)
 }
 
-/// 1×1 conv fused with `act(· + bias)`: the epilogue runs in place on the gemm output, saving
-/// an allocation and a pass per layer in eval mode (`BatchNorm` folded into the weights).
+/// 1×1 conv fused with `act(· + bias)` (eval mode: `BatchNorm` folded into the weights): the
+/// gemm accumulates onto the bias already in the output, and the activation runs in place.
 struct PointwiseBiasAct {
     act: Act,
     /// Eval only: a tensor shaped like the output that the result is added to.
     residual: Option<Tensor>,
 }
 
-/// Runs `f(plane index, plane)` over the `hw`-sized planes of `data` in parallel, at least
-/// ~32K elements per task so that small maps are not over-split.
-fn fill_planes(data: &mut [f32], hw: usize, f: impl Fn(usize, &mut [f32]) + Sync) {
+/// Clamps `data` to `[lo, hi]` in parallel, in tasks of whole `hw`-sized planes and at least
+/// ~32K elements so that small maps are not over-split.
+fn clamp_planes(data: &mut [f32], hw: usize, (lo, hi): (f32, f32)) {
     let min_planes = (32 * 1024 / hw.max(1)).max(1);
     data.par_chunks_mut(hw.max(1))
-        .enumerate()
         .with_min_len(min_planes)
-        .for_each(|(plane, o)| f(plane, o));
+        .for_each(|o| {
+            for v in o {
+                *v = v.max(lo).min(hi);
+            }
+        });
 }
 
 impl CustomOp3 for PointwiseBiasAct {
@@ -238,9 +229,8 @@ impl CustomOp3 for PointwiseBiasAct {
         let x = f32_slice(s1, l1, self.name())?;
         let weight = f32_slice(s2, l2, self.name())?;
         let bias = f32_slice(s3, l3, self.name())?;
-        // The product is added to the bias (plus the residual, if any) already in place: no
-        // zeroing pass and no separate bias pass.
-        // Built in one pass (no zero fill first): one plane per channel of each image.
+        // The output starts as bias (plus the residual, if any), built in one pass with no zero
+        // fill, and the product is accumulated onto it: no separate bias pass.
         let planes = (0..n * c).map(|plane| (plane, bias[plane % c]));
         let mut data: Vec<f32> = Vec::with_capacity(n * c * hw);
         match &self.residual {
@@ -267,14 +257,10 @@ impl CustomOp3 for PointwiseBiasAct {
                 }
             }
         }
-        forward_into(&mut data, x, weight, d, true);
+        let cin = d.1;
+        per_image(&mut data, x, MatRef::rows(weight, cin), (c, cin, hw), true);
         if self.act != Act::None {
-            let (lo, hi) = self.act.pass_range();
-            fill_planes(&mut data, hw, |_, o| {
-                for v in o.iter_mut() {
-                    *v = v.max(lo).min(hi);
-                }
-            });
+            clamp_planes(&mut data, hw, self.act.pass_range());
         }
         let (_, _, h, w) = l1.shape().dims4()?;
         Ok((CpuStorage::F32(data), Shape::from((n, c, h, w))))
