@@ -105,3 +105,28 @@ fn training_steps_reduce_loss_and_update_running_stats() -> Result<()> {
     );
     Ok(())
 }
+
+/// An eval-mode pass of the live network stays differentiable (fine-tuning with `BatchNorm`
+/// frozen, as `DeepLab` does on small batches): every conv weight of the first and last blocks
+/// gets a gradient. Only the frozen inference copy uses the fused kernels without a backward.
+#[test]
+fn eval_mode_passes_reach_every_conv_weight() -> Result<()> {
+    let mut xception = Config::xception65();
+    xception.xception_middle_units = 1;
+    xception.head_channels = 32;
+    for cfg in [Config::mobilenetv2().with_depth_multiplier(0.35), xception] {
+        let model = Model::new(cfg, &Device::Cpu)?;
+        let x = Tensor::rand(-1f32, 1f32, (1, 3, 33, 33), &Device::Cpu)?;
+        let grads = model.forward_t(&x, false)?.sqr()?.sum_all()?.backward()?;
+        let data = model.varmap.data().lock().unwrap();
+        let mut missing: Vec<&String> = data
+            .iter()
+            .filter(|(name, _)| name.ends_with(".0.weight"))
+            .filter(|(_, var)| grads.get(var.as_tensor()).is_none())
+            .map(|(name, _)| name)
+            .collect();
+        missing.sort();
+        assert!(missing.is_empty(), "no gradient for {missing:?}");
+    }
+    Ok(())
+}

@@ -11,7 +11,8 @@ use candle_nn::{ModuleT, VarBuilder, init};
 
 use super::ops::{
     DepthwiseParams, batch_norm_act_train, bias_act, conv2d_im2col, depthwise_conv2d,
-    depthwise_conv2d_bias_act, pointwise_conv2d, pointwise_conv2d_bias_act,
+    depthwise_conv2d_act_bias_act, depthwise_conv2d_bias_act, pointwise_conv2d,
+    pointwise_conv2d_bias_act, pointwise_conv2d_bias_residual,
 };
 
 /// Epsilon of backbone `BatchNorms` (slim default, also Xception's arg scope).
@@ -126,11 +127,16 @@ impl ConvSpec {
 
     /// Symmetric "same" padding, as in the reference.
     pub fn padding(&self) -> usize {
-        self.dilation * (self.k - 1) / 2
+        self.params().padding
+    }
+
+    /// Stride, "same" padding and dilation as the convolution kernels take them.
+    pub fn params(&self) -> DepthwiseParams {
+        DepthwiseParams::same(self.k, self.stride, self.dilation)
     }
 
     pub fn out_len(&self, input: usize) -> usize {
-        (input + 2 * self.padding() - self.dilation * (self.k - 1) - 1) / self.stride + 1
+        self.params().out_len(input, self.k)
     }
 
     pub fn weight_shape(&self) -> (usize, usize, usize, usize) {
@@ -153,24 +159,19 @@ impl ConvSpec {
         (self.out_len(h) * self.out_len(w) * self.cout * per_out) as u64
     }
 
+    /// A 1×1, stride-1 dense convolution (one gemm per image).
+    pub fn is_pointwise(&self) -> bool {
+        !self.depthwise && self.k == 1 && self.stride == 1
+    }
+
     /// Runs the convolution (no bias).
     pub fn conv(&self, x: &Tensor, weight: &Tensor) -> Result<Tensor> {
         if self.depthwise {
-            let params = DepthwiseParams {
-                stride: self.stride,
-                padding: self.padding(),
-                dilation: self.dilation,
-            };
-            depthwise_conv2d(x, weight, params)
-        } else if self.k == 1 && self.stride == 1 {
+            depthwise_conv2d(x, weight, self.params())
+        } else if self.is_pointwise() {
             pointwise_conv2d(x, weight)
         } else {
-            let params = DepthwiseParams {
-                stride: self.stride,
-                padding: self.padding(),
-                dilation: self.dilation,
-            };
-            conv2d_im2col(x, weight, params)
+            conv2d_im2col(x, weight, self.params())
         }
     }
 }
@@ -308,20 +309,65 @@ impl ModuleT for ConvBn {
             let y = self.spec.conv(x, &self.weight)?;
             return self.bn.forward_train(&y, self.act);
         }
+        self.forward_eval_as(x, self.act)
+    }
+}
+
+impl ConvBn {
+    /// Eval-mode conv + folded `BatchNorm` + `act` (this layer's or, to defer it, `Act::None`).
+    fn forward_eval_as(&self, x: &Tensor, act: Act) -> Result<Tensor> {
         let (weight, shift) = self.eval_params()?;
         if self.spec.depthwise {
-            let params = DepthwiseParams {
-                stride: self.spec.stride,
-                padding: self.spec.padding(),
-                dilation: self.spec.dilation,
-            };
-            return depthwise_conv2d_bias_act(x, &weight, &shift, params, self.act);
+            return depthwise_conv2d_bias_act(x, &weight, &shift, self.spec.params(), act);
         }
-        if !self.spec.depthwise && self.spec.k == 1 && self.spec.stride == 1 {
-            return pointwise_conv2d_bias_act(x, &weight, &shift, self.act);
+        if self.spec.is_pointwise() {
+            return pointwise_conv2d_bias_act(x, &weight, &shift, act);
         }
         let y = self.spec.conv(x, &weight)?;
-        bias_act(&y, &shift, self.act)
+        bias_act(&y, &shift, act)
+    }
+
+    /// Eval mode without this layer's activation, returned for the next layer to apply as it
+    /// reads ([`ConvBn::forward_eval`]): saves a pass over a large output.
+    pub fn forward_eval_deferred(&self, x: &Tensor) -> Result<(Tensor, Act)> {
+        Ok((self.forward_eval_as(x, Act::None)?, self.act))
+    }
+
+    /// Eval mode with two fusions the backbones use: `input_act` (the previous layer's deferred
+    /// activation) is applied to `x` first, and `residual` is added to the output. On a frozen
+    /// copy they happen inside the kernels (a depthwise conv applies `input_act` as it reads; a
+    /// linear 1×1 conv starts its output from the residual), which have no backward pass; on a
+    /// live network they are separate differentiable ops, so eval-mode passes still train.
+    pub fn forward_eval(
+        &self,
+        x: &Tensor,
+        input_act: Act,
+        residual: Option<&Tensor>,
+    ) -> Result<Tensor> {
+        if self.frozen.is_some() {
+            let (weight, shift) = self.eval_params()?;
+            let s = self.spec;
+            if s.depthwise && residual.is_none() {
+                return depthwise_conv2d_act_bias_act(
+                    x,
+                    &weight,
+                    &shift,
+                    s.params(),
+                    input_act,
+                    self.act,
+                );
+            }
+            if let (true, Act::None, Act::None, Some(r)) =
+                (s.is_pointwise(), input_act, self.act, residual)
+            {
+                return pointwise_conv2d_bias_residual(x, &weight, &shift, r);
+            }
+        }
+        let y = self.forward_eval_as(&input_act.apply(x)?, self.act)?;
+        match residual {
+            Some(r) => y + r,
+            None => Ok(y),
+        }
     }
 }
 

@@ -8,10 +8,6 @@ use candle_nn::VarBuilder;
 
 use super::config::{Config, make_divisible};
 use super::layers::{Act, ConvBn, ConvSpec, EPS_BACKBONE, StrideSchedule};
-use super::ops::{
-    DepthwiseParams, depthwise_conv2d_act_bias_act, pointwise_conv2d_bias_act,
-    pointwise_conv2d_bias_residual,
-};
 
 /// (expansion, output channels, stride) of slim `V2_DEF` `layer_2` .. `layer_18`.
 const LAYERS: [(usize, usize, usize); 17] = [
@@ -214,32 +210,17 @@ impl Block {
         }
     }
 
-    /// The same in eval mode with two passes saved: the expand conv's `ReLU6` is applied by the
-    /// depthwise conv as it reads, and the residual is summed into the project conv's output
-    /// buffer before the product is accumulated into it.
+    /// The same in eval mode with two passes saved on a frozen copy (`ConvBn::forward_eval`):
+    /// the expand conv's `ReLU6` is applied by the depthwise conv as it reads, and the residual
+    /// is summed into the project conv's output buffer.
     fn forward_eval(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
         let (h, input_act) = match &self.expand {
-            Some(e) => {
-                let (w, b) = e.eval_params()?;
-                (pointwise_conv2d_bias_act(x, &w, &b, Act::None)?, e.act())
-            }
+            Some(e) => e.forward_eval_deferred(x)?,
             None => (x.clone(), Act::None),
         };
-        let spec = self.depthwise.spec();
-        let (w, b) = self.depthwise.eval_params()?;
-        let params = DepthwiseParams {
-            stride: spec.stride,
-            padding: spec.padding(),
-            dilation: spec.dilation,
-        };
-        let dw =
-            depthwise_conv2d_act_bias_act(&h, &w, &b, params, input_act, self.depthwise.act())?;
-        let (w, b) = self.project.eval_params()?;
-        let out = if self.spec.residual() {
-            pointwise_conv2d_bias_residual(&dw, &w, &b, x)?
-        } else {
-            pointwise_conv2d_bias_act(&dw, &w, &b, self.project.act())?
-        };
+        let dw = self.depthwise.forward_eval(&h, input_act, None)?;
+        let residual = self.spec.residual().then_some(x);
+        let out = self.project.forward_eval(&dw, Act::None, residual)?;
         Ok((out, dw))
     }
 }

@@ -8,10 +8,6 @@ use candle_nn::VarBuilder;
 
 use super::config::Config;
 use super::layers::{Act, ConvBn, ConvSpec, EPS_BACKBONE, SepConv, StrideSchedule};
-use super::ops::{
-    DepthwiseParams, depthwise_conv2d_act_bias_act, pointwise_conv2d_bias_act,
-    pointwise_conv2d_bias_residual,
-};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Skip {
@@ -152,8 +148,9 @@ impl Unit {
         Ok((out, mid.expect("three separable convs")))
     }
 
-    /// Eval mode with the standalone `ReLU` before each separable conv applied by its depthwise
-    /// conv as it reads, and the residual summed into the last pointwise conv's output buffer.
+    /// Eval mode with, on a frozen copy (`ConvBn::forward_eval`), the `ReLU` before each
+    /// separable conv applied by its depthwise conv as it reads and the residual summed into the
+    /// last pointwise conv's output buffer.
     fn forward_eval(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
         let input_act = if self.spec.act_in_sep {
             Act::None
@@ -169,21 +166,9 @@ impl Unit {
         let mut mid = None;
         let last = self.convs.len() - 1;
         for (i, conv) in self.convs.iter().enumerate() {
-            let spec = conv.depthwise.spec();
-            let (w, b) = conv.depthwise.eval_params()?;
-            let params = DepthwiseParams {
-                stride: spec.stride,
-                padding: spec.padding(),
-                dilation: spec.dilation,
-            };
-            let dw =
-                depthwise_conv2d_act_bias_act(&r, &w, &b, params, input_act, conv.depthwise.act())?;
-            let (w, b) = conv.pointwise.eval_params()?;
-            r = match (&residual, i == last, conv.pointwise.act()) {
-                (Some(res), true, Act::None) => pointwise_conv2d_bias_residual(&dw, &w, &b, res)?,
-                (Some(res), true, act) => (pointwise_conv2d_bias_act(&dw, &w, &b, act)? + res)?,
-                (_, _, act) => pointwise_conv2d_bias_act(&dw, &w, &b, act)?,
-            };
+            let dw = conv.depthwise.forward_eval(&r, input_act, None)?;
+            let residual = if i == last { residual.as_ref() } else { None };
+            r = conv.pointwise.forward_eval(&dw, Act::None, residual)?;
             if i == 1 {
                 mid = Some(r.clone());
             }
