@@ -52,7 +52,8 @@ fn config_ron_round_trip() {
 /// statistics by exactly `momentum` towards the batch statistics.
 #[test]
 fn training_steps_reduce_loss_and_update_running_stats() -> Result<()> {
-    use segstudio::model::ops::{IGNORE_LABEL, cross_entropy_ignore};
+    use segstudio::model::ops::cross_entropy_ignore;
+    const IGNORE_LABEL: u32 = segstudio::project::IGNORE_LABEL as u32;
     use segstudio::model::optim::{Sgd, SgdParams};
     let cfg = Config {
         bn_momentum: 0.5,

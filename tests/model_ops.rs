@@ -5,10 +5,11 @@ mod common;
 
 use candle_core::{D, DType, Device, Result, Tensor, Var};
 use common::{cross_entropy_naive, depthwise_naive, max_abs_diff, resize_naive, tensor, values};
-use segstudio::model::ops::{
-    DepthwiseParams, IGNORE_LABEL, cross_entropy_ignore, depthwise_conv2d, resize_bilinear,
-};
+use segstudio::model::ops::{ConvParams, cross_entropy_ignore, depthwise_conv2d, resize_bilinear};
 use segstudio::model::optim::{Sgd, SgdParams, poly_lr};
+
+/// The ignore label of the project's masks, as the loss takes it.
+const IGNORE_LABEL: u32 = segstudio::project::IGNORE_LABEL as u32;
 
 /// (n, c, h, w, k, stride, padding, dilation)
 type DwCase = (usize, usize, usize, usize, usize, usize, usize, usize);
@@ -35,7 +36,7 @@ fn depthwise_forward_matches_naive() -> Result<()> {
         let got = depthwise_conv2d(
             &xt,
             &wt,
-            DepthwiseParams {
+            ConvParams {
                 stride: s,
                 padding: p,
                 dilation: d,
@@ -58,7 +59,7 @@ fn depthwise_backward_matches_grouped_conv() -> Result<()> {
         let ours = depthwise_conv2d(
             &x,
             &wt,
-            DepthwiseParams {
+            ConvParams {
                 stride: s,
                 padding: p,
                 dilation: d,
@@ -109,7 +110,7 @@ fn check_directional(
 #[test]
 fn depthwise_finite_differences() -> Result<()> {
     for (i, &(n, c, h, w, k, s, p, d)) in DW_CASES.iter().enumerate() {
-        let params = DepthwiseParams {
+        let params = ConvParams {
             stride: s,
             padding: p,
             dilation: d,
@@ -290,7 +291,7 @@ fn poly_schedule() {
 
 #[test]
 fn bias_act_matches_candle_ops_and_gradients() -> Result<()> {
-    use segstudio::model::layers::Act;
+    use segstudio::model::ops::Act;
     use segstudio::model::ops::bias_act;
     let x = (tensor(&[2, 3, 5, 7], 11)? * 8.0)?;
     let b = tensor(&[3], 12)?;
@@ -330,7 +331,7 @@ fn bias_act_matches_candle_ops_and_gradients() -> Result<()> {
 
 #[test]
 fn batch_norm_train_matches_candle_and_gradients() -> Result<()> {
-    use segstudio::model::layers::Act;
+    use segstudio::model::ops::Act;
     use segstudio::model::ops::batch_norm_act_train;
     let (n, c, h, w) = (3, 4, 5, 6);
     let x = ((tensor(&[n, c, h, w], 21)? * 3.0)? + 1.5)?;
@@ -396,10 +397,10 @@ fn batch_norm_train_matches_candle_and_gradients() -> Result<()> {
 
 #[test]
 fn fused_depthwise_bias_act_matches_separate_ops() -> Result<()> {
-    use segstudio::model::layers::Act;
+    use segstudio::model::ops::Act;
     use segstudio::model::ops::{bias_act, depthwise_conv2d_bias_act};
     for (i, &(n, c, h, w, k, s, p, d)) in DW_CASES.iter().enumerate() {
-        let params = DepthwiseParams {
+        let params = ConvParams {
             stride: s,
             padding: p,
             dilation: d,
@@ -466,7 +467,7 @@ fn pointwise_conv_matches_candle_conv() -> Result<()> {
 
 #[test]
 fn fused_pointwise_bias_act_matches_separate_ops() -> Result<()> {
-    use segstudio::model::layers::Act;
+    use segstudio::model::ops::Act;
     use segstudio::model::ops::{bias_act, pointwise_conv2d, pointwise_conv2d_bias_act};
     let x = (tensor(&[2, 6, 5, 7], 51)? * 2.0)?;
     let wt = tensor(&[4, 6, 1, 1], 52)?;
@@ -512,8 +513,8 @@ const CONV_CASES: &[ConvCase] = &[
     (1, 2, 3, 17, 15, 5, 2, 2, 1),
 ];
 
-fn conv_params(s: usize, p: usize, d: usize) -> DepthwiseParams {
-    DepthwiseParams {
+fn conv_params(s: usize, p: usize, d: usize) -> ConvParams {
+    ConvParams {
         stride: s,
         padding: p,
         dilation: d,
@@ -578,7 +579,7 @@ fn im2col_conv_finite_differences() -> Result<()> {
 /// the previous layer's activation as it reads, and a 1×1 conv that adds a residual.
 #[test]
 fn inference_fusions_match_separate_ops() -> Result<()> {
-    use segstudio::model::layers::Act;
+    use segstudio::model::ops::Act;
     use segstudio::model::ops::{
         bias_act, depthwise_conv2d_act_bias_act, depthwise_conv2d_bias_act,
         pointwise_conv2d_bias_act, pointwise_conv2d_bias_residual,

@@ -11,9 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use super::config::Config;
 use super::deeplab::Model;
-use super::ops::{IGNORE_LABEL, cross_entropy_ignore};
+use super::ops::cross_entropy_ignore;
 use super::optim::{Sgd, SgdParams};
 use super::profile;
+use crate::project::IGNORE_LABEL;
 
 /// How many runs to time, how many to run first untimed, and whether to collect a profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -257,7 +258,11 @@ pub fn train_step(
     let mut step = || -> Result<(f64, f64, f64, f64)> {
         let t0 = Instant::now();
         let scope = profile::scope("forward_other");
-        let loss = cross_entropy_ignore(&model.forward_t(&x, true)?, &labels, IGNORE_LABEL)?;
+        let loss = cross_entropy_ignore(
+            &model.forward_t(&x, true)?,
+            &labels,
+            u32::from(IGNORE_LABEL),
+        )?;
         drop(scope);
         let t1 = ms(t0);
         let scope = profile::scope("backward_other");

@@ -6,8 +6,9 @@ use candle_core::{DType, Device, Result, Tensor};
 use candle_nn::{ModuleT, VarBuilder, VarMap};
 
 use super::config::{Backbone, Config};
-use super::layers::{Act, ConvBn, ConvSpec, EPS_HEAD, SepConv};
+use super::layers::{ConvBn, ConvSpec, EPS_HEAD, SepConv};
 use super::mobilenet::MobileNetV2;
+use super::ops::Act;
 use super::ops::{pointwise_conv2d_bias_act, resize_bilinear};
 use super::optim::is_trainable;
 use super::xception::Xception65;

@@ -9,8 +9,9 @@
 use candle_core::{Result, Tensor, Var};
 use candle_nn::{ModuleT, VarBuilder, init};
 
+use super::ops::Act;
 use super::ops::{
-    DepthwiseParams, batch_norm_act_train, bias_act, conv2d_im2col, depthwise_conv2d,
+    ConvParams, batch_norm_act_train, bias_act, conv2d_im2col, depthwise_conv2d,
     depthwise_conv2d_act_bias_act, depthwise_conv2d_bias_act, pointwise_conv2d,
     pointwise_conv2d_bias_act, pointwise_conv2d_bias_residual,
 };
@@ -48,45 +49,6 @@ impl StrideSchedule {
         } else {
             self.current *= stride;
             (stride, 1)
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Act {
-    None,
-    Relu,
-    Relu6,
-}
-
-impl Act {
-    /// Open interval of outputs where the activation passes gradients (and the clamp bounds).
-    pub fn pass_range(self) -> (f32, f32) {
-        match self {
-            Act::None => (f32::NEG_INFINITY, f32::INFINITY),
-            Act::Relu => (0.0, f32::INFINITY),
-            Act::Relu6 => (0.0, 6.0),
-        }
-    }
-
-    /// The gradient behind the activation: `grad` where the output `res` lies strictly inside the
-    /// pass range, 0 where the activation clipped it.
-    pub fn grad_through(self, grad: &Tensor, res: &Tensor) -> Result<Tensor> {
-        let (lo, hi) = self.pass_range();
-        match self {
-            Act::None => grad.contiguous(),
-            _ => {
-                grad * (res.gt(f64::from(lo))?.to_dtype(candle_core::DType::F32)?
-                    * res.lt(f64::from(hi))?.to_dtype(candle_core::DType::F32)?)?
-            }
-        }
-    }
-
-    pub fn apply(self, x: &Tensor) -> Result<Tensor> {
-        match self {
-            Act::None => Ok(x.clone()),
-            Act::Relu => x.relu(),
-            Act::Relu6 => x.clamp(0f32, 6f32),
         }
     }
 }
@@ -131,8 +93,8 @@ impl ConvSpec {
     }
 
     /// Stride, "same" padding and dilation as the convolution kernels take them.
-    pub fn params(&self) -> DepthwiseParams {
-        DepthwiseParams::same(self.k, self.stride, self.dilation)
+    pub fn params(&self) -> ConvParams {
+        ConvParams::same(self.k, self.stride, self.dilation)
     }
 
     pub fn out_len(&self, input: usize) -> usize {

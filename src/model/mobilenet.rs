@@ -7,7 +7,8 @@ use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
 use super::config::{Config, make_divisible};
-use super::layers::{Act, ConvBn, ConvSpec, EPS_BACKBONE, StrideSchedule};
+use super::layers::{ConvBn, ConvSpec, EPS_BACKBONE, StrideSchedule};
+use super::ops::Act;
 
 /// (expansion, output channels, stride) of slim `V2_DEF` `layer_2` .. `layer_18`.
 const LAYERS: [(usize, usize, usize); 17] = [

@@ -7,7 +7,8 @@ use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
 use super::config::Config;
-use super::layers::{Act, ConvBn, ConvSpec, EPS_BACKBONE, SepConv, StrideSchedule};
+use super::layers::{ConvBn, ConvSpec, EPS_BACKBONE, SepConv, StrideSchedule};
+use super::ops::Act;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Skip {

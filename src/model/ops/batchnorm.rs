@@ -9,8 +9,8 @@ use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor, bail};
 use multiversion::multiversion;
 use rayon::prelude::*;
 
+use super::Act;
 use super::{ensure_cpu, f32_slice};
-use crate::model::layers::Act;
 
 /// Per-channel batch mean and biased variance, filled by the forward pass.
 #[derive(Debug, Default)]

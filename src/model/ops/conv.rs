@@ -6,7 +6,7 @@
 use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor, bail};
 use rayon::prelude::*;
 
-use super::depthwise::DepthwiseParams;
+use super::ConvParams;
 use super::gemm::{MatRef, gemm_strided};
 use super::{ensure_cpu, f32_slice};
 
@@ -23,11 +23,11 @@ struct Geometry {
     k: usize,
     ho: usize,
     wo: usize,
-    p: DepthwiseParams,
+    p: ConvParams,
 }
 
 impl Geometry {
-    fn new(x: &Shape, weight: &Shape, p: DepthwiseParams, op: &str) -> Result<Self> {
+    fn new(x: &Shape, weight: &Shape, p: ConvParams, op: &str) -> Result<Self> {
         let (n, cin, h, w) = x.dims4()?;
         let (cout, wcin, kh, kw) = weight.dims4()?;
         if wcin != cin || kh != kw {
@@ -121,7 +121,7 @@ fn blocks(g: &Geometry) -> impl Iterator<Item = (usize, usize)> {
         .map(move |oy0| (oy0, (oy0 + step).min(g.ho)))
 }
 
-struct Conv2d(DepthwiseParams);
+struct Conv2d(ConvParams);
 
 impl CustomOp2 for Conv2d {
     fn name(&self) -> &'static str {
@@ -194,7 +194,7 @@ impl CustomOp2 for Conv2d {
 
 /// Input gradient: `Wᵀ · g` per block of output rows, scattered back by `col2im_add`.
 struct Conv2dBwdInput {
-    p: DepthwiseParams,
+    p: ConvParams,
     h: usize,
     w: usize,
 }
@@ -258,7 +258,7 @@ impl CustomOp2 for Conv2dBwdInput {
 
 /// Weight gradient: `Σ g · colsᵀ` over images and blocks, accumulated in place.
 struct Conv2dBwdWeight {
-    p: DepthwiseParams,
+    p: ConvParams,
     k: usize,
 }
 
@@ -322,7 +322,7 @@ impl CustomOp2 for Conv2dBwdWeight {
 }
 
 /// Dense convolution of `[N, Cin, H, W]` with `[Cout, Cin, k, k]`, differentiable in both.
-pub fn conv2d(x: &Tensor, weight: &Tensor, params: DepthwiseParams) -> Result<Tensor> {
+pub fn conv2d(x: &Tensor, weight: &Tensor, params: ConvParams) -> Result<Tensor> {
     ensure_cpu(x, "conv2d_im2col")?;
     x.contiguous()?
         .apply_op2(&weight.contiguous()?, Conv2d(params))

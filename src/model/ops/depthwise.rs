@@ -11,52 +11,8 @@ use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tenso
 use multiversion::multiversion;
 use rayon::prelude::*;
 
+use super::{Act, ConvParams};
 use super::{axpy, dot, ensure_cpu, f32_slice};
-use crate::model::layers::Act;
-
-/// Stride, padding and dilation of a convolution (depthwise here, dense in `conv.rs`). Padding is
-/// applied on all four sides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DepthwiseParams {
-    pub stride: usize,
-    pub padding: usize,
-    pub dilation: usize,
-}
-
-impl DepthwiseParams {
-    /// "Same" padding for an odd kernel size `k` at this dilation (stride 1 keeps the size).
-    pub fn same(k: usize, stride: usize, dilation: usize) -> Self {
-        Self {
-            stride,
-            padding: dilation * (k - 1) / 2,
-            dilation,
-        }
-    }
-
-    /// Output length along one axis.
-    pub fn out_len(&self, input: usize, k: usize) -> usize {
-        (input + 2 * self.padding - self.dilation * (k - 1) - 1) / self.stride + 1
-    }
-
-    /// Output (height, width) for an `h`×`w` input and a `kh`×`kw` kernel, or an error naming
-    /// `op` when stride or dilation is zero or the dilated kernel does not fit the padded input.
-    pub(crate) fn output_size(
-        &self,
-        (h, w): (usize, usize),
-        (kh, kw): (usize, usize),
-        op: &str,
-    ) -> Result<(usize, usize)> {
-        if self.stride == 0 || self.dilation == 0 {
-            bail!("{op}: stride and dilation must be positive");
-        }
-        if h + 2 * self.padding < self.dilation * (kh - 1) + 1
-            || w + 2 * self.padding < self.dilation * (kw - 1) + 1
-        {
-            bail!("{op}: input {h}x{w} is smaller than the dilated kernel");
-        }
-        Ok((self.out_len(h, kh), self.out_len(w, kw)))
-    }
-}
 
 /// Plane sizes shared by the three kernels.
 #[derive(Debug, Clone, Copy)]
@@ -68,7 +24,7 @@ struct Geometry {
     kw: usize,
     ho: usize,
     wo: usize,
-    p: DepthwiseParams,
+    p: ConvParams,
 }
 
 impl Geometry {
@@ -186,12 +142,7 @@ fn forward_row(out_row: &mut [f32], phased: &[f32], wk: &[f32], g: &Geometry, oy
     }
 }
 
-fn geometry(
-    input: &Layout,
-    weight: &Layout,
-    p: DepthwiseParams,
-    op: &str,
-) -> Result<(usize, Geometry)> {
+fn geometry(input: &Layout, weight: &Layout, p: ConvParams, op: &str) -> Result<(usize, Geometry)> {
     let (n, c, h, w) = input.shape().dims4()?;
     let (wc, one, kh, kw) = weight.shape().dims4()?;
     if wc != c || one != 1 {
@@ -275,7 +226,7 @@ fn forward_planes(
 
 /// Depthwise conv fused with `act(· + bias)` (eval-mode BN folded into the weights).
 struct DepthwiseBiasAct {
-    params: DepthwiseParams,
+    params: ConvParams,
     act: Act,
     /// Inference only: an activation applied to the input as it is read (the preceding
     /// layer's, left undone there to save a pass over its output).
@@ -346,7 +297,7 @@ impl CustomOp3 for DepthwiseBiasAct {
     }
 }
 
-struct DepthwiseFwd(DepthwiseParams);
+struct DepthwiseFwd(ConvParams);
 
 impl CustomOp2 for DepthwiseFwd {
     fn name(&self) -> &'static str {
@@ -390,7 +341,7 @@ fn depthwise_grads(
     input: &Tensor,
     weight: &Tensor,
     grad: &Tensor,
-    p: DepthwiseParams,
+    p: ConvParams,
 ) -> Result<(Tensor, Tensor)> {
     let (_, _, h, w) = input.dims4()?;
     let grad_input = grad.apply_op2_no_bwd(weight, &DepthwiseBwdInput { p, h, w })?;
@@ -401,7 +352,7 @@ fn depthwise_grads(
 
 /// Input gradient: scatters every output-row gradient back through each kernel tap.
 struct DepthwiseBwdInput {
-    p: DepthwiseParams,
+    p: ConvParams,
     h: usize,
     w: usize,
 }
@@ -502,7 +453,7 @@ fn weight_grad_plane(
 /// Weight gradient: for each channel and tap, the dot product of output-row gradients with the
 /// input rows they saw, summed over the batch.
 struct DepthwiseBwdWeight {
-    p: DepthwiseParams,
+    p: ConvParams,
     kh: usize,
     kw: usize,
 }
@@ -558,11 +509,7 @@ impl CustomOp2 for DepthwiseBwdWeight {
 
 /// Depthwise convolution of `input` `[N, C, H, W]` with `weight` `[C, 1, kh, kw]`,
 /// differentiable in both arguments.
-pub fn depthwise_conv2d(
-    input: &Tensor,
-    weight: &Tensor,
-    params: DepthwiseParams,
-) -> Result<Tensor> {
+pub fn depthwise_conv2d(input: &Tensor, weight: &Tensor, params: ConvParams) -> Result<Tensor> {
     ensure_cpu(input, "depthwise_conv2d")?;
     input
         .contiguous()?
@@ -574,7 +521,7 @@ pub fn depthwise_conv2d_bias_act(
     input: &Tensor,
     weight: &Tensor,
     bias: &Tensor,
-    params: DepthwiseParams,
+    params: ConvParams,
     act: Act,
 ) -> Result<Tensor> {
     ensure_cpu(input, "depthwise_conv2d_bias_act")?;
@@ -595,7 +542,7 @@ pub fn depthwise_conv2d_act_bias_act(
     input: &Tensor,
     weight: &Tensor,
     bias: &Tensor,
-    params: DepthwiseParams,
+    params: ConvParams,
     input_act: Act,
     act: Act,
 ) -> Result<Tensor> {

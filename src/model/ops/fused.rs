@@ -5,8 +5,8 @@
 use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor, bail};
 use rayon::prelude::*;
 
+use super::Act;
 use super::{ensure_cpu, f32_slice};
-use crate::model::layers::Act;
 
 struct BiasAct(Act);
 

@@ -1,5 +1,6 @@
 //! Softmax cross-entropy on `[N, C, H, W]` logits against `[N, H, W]` integer labels, averaged
-//! over the pixels whose label is not [`IGNORE_LABEL`]. Candle's `cross_entropy` takes rank-2
+//! over the pixels whose label is not the ignore label (the project's
+//! [`IGNORE_LABEL`](crate::project::IGNORE_LABEL), 255, for DeepLab's "void" pixels). Candle's `cross_entropy` takes rank-2
 //! input only and errors on out-of-range labels, so this is a custom op with its own backward.
 
 use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor, bail};
@@ -8,9 +9,6 @@ use rayon::prelude::*;
 
 use super::{ensure_cpu, f32_slice};
 use candle_core::backend::BackendStorage;
-
-/// Label value excluded from the loss (`DeepLab's` convention for "void" pixels).
-pub const IGNORE_LABEL: u32 = 255;
 
 /// Pixels per parallel task; small enough to balance two threads on a single image.
 const BLOCK: usize = 4096;

@@ -7,8 +7,10 @@
 //! The kernels run on CPU storage only. On any other device they return an error naming the
 //! operation, so a CUDA build fails loudly instead of silently falling back.
 
+mod act;
 mod batchnorm;
 mod conv;
+mod conv_params;
 mod depthwise;
 mod fused;
 mod gemm;
@@ -16,13 +18,13 @@ mod loss;
 mod pointwise;
 mod resize;
 
+pub use act::Act;
 pub use batchnorm::{BatchNormTrain, batch_norm_act_train};
 pub use conv::conv2d as conv2d_im2col;
-pub use depthwise::{
-    DepthwiseParams, depthwise_conv2d, depthwise_conv2d_act_bias_act, depthwise_conv2d_bias_act,
-};
+pub use conv_params::ConvParams;
+pub use depthwise::{depthwise_conv2d, depthwise_conv2d_act_bias_act, depthwise_conv2d_bias_act};
 pub use fused::bias_act;
-pub use loss::{IGNORE_LABEL, cross_entropy_ignore};
+pub use loss::cross_entropy_ignore;
 pub use pointwise::{pointwise_conv2d, pointwise_conv2d_bias_act, pointwise_conv2d_bias_residual};
 pub use resize::resize_bilinear;
 

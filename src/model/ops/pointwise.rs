@@ -6,9 +6,9 @@
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Storage, Tensor, bail};
 use rayon::prelude::*;
 
+use super::Act;
 use super::gemm::{MatRef, gemm};
 use super::{ensure_cpu, f32_slice};
-use crate::model::layers::Act;
 
 /// Checks `x` `[N, Cin, H, W]` against `weight` `[Cout, Cin, 1, 1]`; returns (n, cin, cout, h·w).
 fn dims(l1: &Layout, l2: &Layout, name: &str) -> Result<(usize, usize, usize, usize)> {
