@@ -17,7 +17,7 @@ use crate::geometry::trace_label_components;
 use crate::progress::Progress;
 use crate::project::fsio::{FileError, atomic_write};
 use crate::project::{
-    AnnotationFile, AnnotationState, ImageEntry, Instance, Preset, Project, ProjectError,
+    AnnotationFile, AnnotationState, ImageEntry, Instance, Part, Preset, Project, ProjectError,
     SCHEMA_VERSION, Split, Tool, write_annotation_file, write_annotation_file_in,
 };
 
@@ -70,10 +70,11 @@ fn is_annotated(i: u32) -> bool {
 }
 
 /// Turns the renderer's visible masks into exact polygon instances (no simplification): one instance per
-/// visible region of each object (occlusion can split an object in two).
+/// object, with one part per visible region (occlusion can cut an object in two, and an object can be
+/// seen through another one's hole).
 pub fn ground_truth_instances(photo: &DemoPhoto) -> Vec<Instance> {
     (0..photo.instances.len())
-        .flat_map(|k| object_ground_truth(photo, k))
+        .filter_map(|k| object_ground_truth(photo, k))
         .enumerate()
         .map(|(i, mut inst)| {
             inst.id = i as u32 + 1;
@@ -83,8 +84,9 @@ pub fn ground_truth_instances(photo: &DemoPhoto) -> Vec<Instance> {
         .collect()
 }
 
-/// The exact polygons of object `k` of a rendered photo (ids and order still to be assigned).
-pub fn object_ground_truth(photo: &DemoPhoto, k: usize) -> Vec<Instance> {
+/// The exact polygons of object `k` of a rendered photo (id and order still to be assigned), or
+/// `None` when none of it is visible.
+pub fn object_ground_truth(photo: &DemoPhoto, k: usize) -> Option<Instance> {
     let (w, h) = photo.image.dimensions();
     let object = &photo.instances[k];
     let binary: Vec<u8> = object
@@ -93,17 +95,20 @@ pub fn object_ground_truth(photo: &DemoPhoto, k: usize) -> Vec<Instance> {
         .iter()
         .map(|&v| u8::from(v != 0))
         .collect();
-    trace_label_components(&binary, w, h, Some(0))
+    let parts: Vec<Part> = trace_label_components(&binary, w, h, Some(0))
         .into_iter()
-        .map(|comp| Instance {
-            id: 0,
-            class_id: object.class_id,
+        .map(|comp| Part {
             outer: comp.outer,
             holes: comp.holes.into_iter().map(|(ring, _)| ring).collect(),
-            order: 0,
-            tool: Tool::DemoRender,
         })
-        .collect()
+        .collect();
+    (!parts.is_empty()).then_some(Instance {
+        id: 0,
+        class_id: object.class_id,
+        parts,
+        order: 0,
+        tool: Tool::DemoRender,
+    })
 }
 
 /// Encodes a demo photo exactly as the demo project stores it.
@@ -202,8 +207,7 @@ pub fn build_demo_project(
         } else {
             AnnotationState::Unlabelled
         };
-        project.file.images.push(entry);
-        project.annotations.push(state);
+        project.add_image(entry, state);
     }
     project.save_project_file()?;
     report.seconds = started.elapsed().as_secs_f64();
@@ -217,7 +221,7 @@ pub fn write_contact_sheet(
     count: usize,
 ) -> Result<(), ProjectError> {
     let project = Project::open(project_root)?;
-    let n = count.min(project.file.images.len());
+    let n = count.min(project.file().images.len());
     if n == 0 {
         return Err(ProjectError::Other(format!(
             "no photos in {}",

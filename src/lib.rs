@@ -5,11 +5,12 @@
 //!
 //! - [`project`]: the project folder, its files and their validation;
 //! - [`geometry`]: polygons with holes, rasterisation and contour tracing;
+//! - [`label`]: the edit model (undo/redo, autosave, merging job results);
 //! - [`import`] / [`export`]: datasets in and out;
 //! - [`stats`]: dataset statistics;
 //! - [`demo`] / [`demo_project`]: the procedural renderer of the bundled demo project;
 //! - [`model`]: DeepLabv3+ (MobileNetV2, Xception-65) in Candle with the custom ops it needs;
-//! - [`progress`]: progress and cancellation of long jobs.
+//! - [`progress`]: progress and cancellation of long jobs; [`workers`]: pools for interactive work.
 
 pub mod cli;
 pub mod demo;
@@ -18,8 +19,10 @@ pub mod export;
 pub mod geometry;
 pub mod imageio;
 pub mod import;
+pub mod label;
 pub mod model;
 pub mod progress;
 pub mod project;
 pub mod stats;
 pub mod ui;
+pub mod workers;

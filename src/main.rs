@@ -13,7 +13,10 @@ use segstudio::cli::{Cli, Command, StudioArgs};
 /// - Candle's element-wise ops run on their own spinning thread pool, which competes with rayon
 ///   (our kernels and gemm) for the same cores; one Candle thread leaves the cores to rayon.
 ///   An explicit `CANDLE_NUM_THREADS` is respected.
-#[allow(unsafe_code)]
+#[expect(
+    unsafe_code,
+    reason = "mallopt and set_var before any thread runs; see SAFETY below"
+)]
 fn tune_process() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only changes allocator parameters; called before any other thread runs.

@@ -1,5 +1,6 @@
 //! Progress and cancellation of long jobs, shared between the worker doing the job and whoever watches it
-//! (the studio's progress bar, the CLI's progress line).
+//! (the studio's status bar, the CLI's progress bar). A job runs in stages ("copying photos",
+//! "tracing masks"); the counts and the ETA are those of the current stage, measured from its start.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -12,7 +13,8 @@ pub struct Progress {
     done: AtomicU64,
     cancelled: AtomicBool,
     started: Instant,
-    stage: Mutex<String>,
+    /// The current stage's name and when it started.
+    stage: Mutex<(String, Instant)>,
 }
 
 /// The job was cancelled by the user.
@@ -27,7 +29,7 @@ impl Default for Progress {
             done: AtomicU64::new(0),
             cancelled: AtomicBool::new(false),
             started: Instant::now(),
-            stage: Mutex::new(String::new()),
+            stage: Mutex::new((String::new(), Instant::now())),
         }
     }
 }
@@ -35,11 +37,14 @@ impl Default for Progress {
 impl Progress {
     /// Starts a new stage of `total` steps, resetting the count.
     pub fn start_stage(&self, stage: &str, total: u64) {
-        if let Ok(mut s) = self.stage.lock() {
-            stage.clone_into(&mut s);
-        }
+        // The counts are reset first so that a watcher never sees the new stage with the old counts
+        // for long; it may briefly see the old name with zero done.
         self.done.store(0, Ordering::Relaxed);
         self.total.store(total, Ordering::Relaxed);
+        if let Ok(mut s) = self.stage.lock() {
+            stage.clone_into(&mut s.0);
+            s.1 = Instant::now();
+        }
     }
 
     pub fn advance(&self, steps: u64) {
@@ -64,7 +69,12 @@ impl Progress {
     }
 
     pub fn stage(&self) -> String {
-        self.stage.lock().map(|s| s.clone()).unwrap_or_default()
+        self.stage.lock().map(|s| s.0.clone()).unwrap_or_default()
+    }
+
+    /// Time since the current stage started.
+    pub fn stage_elapsed(&self) -> Duration {
+        self.stage.lock().map_or(Duration::ZERO, |s| s.1.elapsed())
     }
 
     /// `(done, total)` of the current stage.
@@ -85,17 +95,19 @@ impl Progress {
         }
     }
 
+    /// Time since the job started.
     pub fn elapsed(&self) -> Duration {
         self.started.elapsed()
     }
 
-    /// Remaining time, extrapolated from the rate so far; `None` until there is a rate.
+    /// Remaining time of the current stage, extrapolated from its rate since the stage started;
+    /// `None` until there is a rate.
     pub fn eta(&self) -> Option<Duration> {
         let (done, total) = self.counts();
         if done == 0 || total == 0 {
             return None;
         }
-        let per_step = self.elapsed().as_secs_f64() / done as f64;
+        let per_step = self.stage_elapsed().as_secs_f64() / done as f64;
         Some(Duration::from_secs_f64(
             per_step * total.saturating_sub(done) as f64,
         ))

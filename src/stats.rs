@@ -42,19 +42,20 @@ const SPLIT_NAMES: [&str; 4] = ["train", "val", "test", "unassigned"];
 
 /// Computes the statistics; rasterises every labelled image once.
 pub fn project_stats(project: &Project) -> ProjectStats {
-    let full = &project.file.variants[0];
-    let classes = &project.file.classes;
+    let full = project.full_variant();
+    let classes = &project.file().classes;
     let zero_map = || {
         SPLIT_NAMES
             .iter()
             .map(|s| ((*s).to_owned(), 0u64))
             .collect::<BTreeMap<_, _>>()
     };
+    let counts = project.status_counts();
     let mut stats = ProjectStats {
-        images: project.file.images.len(),
-        labelled: 0,
-        unlabelled: 0,
-        broken: 0,
+        images: project.file().images.len(),
+        labelled: counts.labelled,
+        unlabelled: counts.unlabelled,
+        broken: counts.broken,
         images_per_split: SPLIT_NAMES.iter().map(|s| ((*s).to_owned(), 0)).collect(),
         pixels_per_split: zero_map(),
         classes: classes
@@ -69,11 +70,11 @@ pub fn project_stats(project: &Project) -> ProjectStats {
             .collect(),
     };
     // Label histograms per labelled image, in parallel; label i+1 of `full` is class i.
-    let histograms: Vec<(usize, Vec<u64>)> = (0..project.file.images.len())
+    let histograms: Vec<(usize, Vec<u64>)> = (0..project.file().images.len())
         .into_par_iter()
         .filter(|&i| project.status(i) == ImageStatus::Labelled)
         .map(|i| {
-            let image = &project.file.images[i];
+            let image = &project.file().images[i];
             let labels = render_label_map(project.instances(i), full, image.width, image.height);
             let mut histogram = vec![0u64; 256];
             for &l in &labels {
@@ -82,16 +83,11 @@ pub fn project_stats(project: &Project) -> ProjectStats {
             (i, histogram)
         })
         .collect();
-    for (i, image) in project.file.images.iter().enumerate() {
+    for (i, image) in project.file().images.iter().enumerate() {
         *stats
             .images_per_split
             .entry(split_name(image.split).to_owned())
             .or_default() += 1;
-        match project.status(i) {
-            ImageStatus::Labelled => stats.labelled += 1,
-            ImageStatus::Unlabelled => stats.unlabelled += 1,
-            ImageStatus::Broken => stats.broken += 1,
-        }
         for inst in project.instances(i) {
             if let Some(c) = stats.classes.iter_mut().find(|c| c.id == inst.class_id) {
                 c.instances += 1;
@@ -99,7 +95,7 @@ pub fn project_stats(project: &Project) -> ProjectStats {
         }
     }
     for (i, histogram) in histograms {
-        let image = &project.file.images[i];
+        let image = &project.file().images[i];
         let split = split_name(image.split).to_owned();
         *stats.pixels_per_split.entry(split.clone()).or_default() +=
             u64::from(image.width) * u64::from(image.height);

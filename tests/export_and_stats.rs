@@ -6,15 +6,14 @@ mod common;
 use segstudio::export::{export_masks, render_label_map};
 use segstudio::imageio::read_label_png;
 use segstudio::progress::Progress;
-use segstudio::project::{Instance, Split, Tool, Variant, VariantTarget};
+use segstudio::project::{Instance, Part, Split, Tool, Variant, VariantTarget};
 use segstudio::stats::project_stats;
 
 fn rect(id: u32, class_id: u16, x0: f32, y0: f32, x1: f32, y1: f32, order: i32) -> Instance {
     Instance {
         id,
         class_id,
-        outer: vec![[x0, y0], [x1, y0], [x1, y1], [x0, y1]],
-        holes: Vec::new(),
+        parts: vec![Part::solid(vec![[x0, y0], [x1, y0], [x1, y1], [x0, y1]])],
         order,
         tool: Tool::Polygon,
     }
@@ -24,11 +23,12 @@ fn rect(id: u32, class_id: u16, x0: f32, y0: f32, x1: f32, y1: f32, order: i32) 
 fn draw_order_holes_and_variants_give_the_hand_counted_labels() {
     // A 10x10 nut (class 1) with a 4x4 hole, and a 6x2 bolt (class 2) drawn on top across its corner.
     let mut nut = rect(1, 1, 10.0, 10.0, 20.0, 20.0, 0);
-    nut.holes
+    nut.parts[0]
+        .holes
         .push(vec![[13.0, 13.0], [13.0, 17.0], [17.0, 17.0], [17.0, 13.0]]);
     let bolt = rect(2, 2, 16.0, 18.0, 22.0, 20.0, 1);
     let (_dir, project) = common::tiny_project(0);
-    let full = &project.file.variants[0];
+    let full = project.full_variant();
     let labels = render_label_map(&[bolt.clone(), nut.clone()], full, 64, 48);
     let count = |v: u8| labels.iter().filter(|&&l| l == v).count();
     // Nut: 100 - 16 (hole) - 8 (under the bolt: x 16..20, y 18..20) = 76. Bolt: 12.
@@ -51,21 +51,22 @@ fn draw_order_holes_and_variants_give_the_hand_counted_labels() {
 #[test]
 fn export_writes_labelled_images_only_and_stats_count_pixels_per_split() {
     let (dir, mut project) = common::tiny_project(3);
-    project
-        .set_instances(0, vec![rect(1, 1, 0.0, 0.0, 8.0, 4.0, 0)])
-        .unwrap(); // 32 px of class 1
-    project
-        .set_instances(
-            1,
-            vec![
-                rect(1, 2, 0.0, 0.0, 5.0, 5.0, 0),
-                rect(2, 2, 10.0, 10.0, 12.0, 12.0, 1),
-            ],
-        )
-        .unwrap(); // 25 + 4 px of class 2
-    project.file.images[0].split = Some(Split::Train);
-    project.file.images[1].split = Some(Split::Val);
+    project.set_split(0, Some(Split::Train));
+    project.set_split(1, Some(Split::Val));
     project.save_project_file().unwrap();
+    let project = common::label(
+        project,
+        &[
+            (0, vec![rect(1, 1, 0.0, 0.0, 8.0, 4.0, 0)]),
+            (
+                1,
+                vec![
+                    rect(1, 2, 0.0, 0.0, 5.0, 5.0, 0),
+                    rect(2, 2, 10.0, 10.0, 12.0, 12.0, 1),
+                ],
+            ),
+        ],
+    );
 
     let out = dir.path().join("exports/masks");
     let report = export_masks(&project, "full", &out, &Progress::default()).unwrap();

@@ -1,16 +1,16 @@
 //! Project and dataset subcommands: new, import, export, stats, check.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
 
-use super::{print_json, watch_progress};
+use super::print_json;
+use super::progress::{Display, run_job};
 use crate::export::export_masks;
-use crate::import::{MaskImportOptions, import_masks};
-use crate::progress::Progress;
-use crate::project::{ImageStatus, Instance, Preset, Project, Tool};
+use crate::import::{MaskImportOptions, import_masks, parse_split_counts};
+use crate::label::LabelSession;
+use crate::project::{Preset, Project};
 
 #[derive(Debug, Args)]
 pub struct NewArgs {
@@ -44,7 +44,7 @@ pub struct ImportMasksArgs {
     #[arg(long, default_value_t = 0)]
     pub background: u8,
     /// Per class, photos sorted by name: TRAIN,VAL,TEST counts (e.g. 22,4,4).
-    #[arg(long, value_parser = parse_split)]
+    #[arg(long, value_parser = parse_split_counts)]
     pub split_per_class: Option<[usize; 3]>,
     /// Drop regions and holes smaller than this (pixels); default: the project's setting.
     #[arg(long)]
@@ -55,19 +55,6 @@ pub struct ImportMasksArgs {
     /// Print the report as one JSON object.
     #[arg(long)]
     pub json: bool,
-}
-
-fn parse_split(text: &str) -> Result<[usize; 3], String> {
-    let parts: Vec<&str> = text.split(',').collect();
-    let err = || format!("expected three counts TRAIN,VAL,TEST such as 22,4,4, got {text:?}");
-    if parts.len() != 3 {
-        return Err(err());
-    }
-    let mut counts = [0usize; 3];
-    for (c, p) in counts.iter_mut().zip(parts) {
-        *c = p.trim().parse().map_err(|_| err())?;
-    }
-    Ok(counts)
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,15 +115,6 @@ pub struct CheckArgs {
     pub project: PathBuf,
 }
 
-#[derive(Debug, Args)]
-pub struct SaveLoopArgs {
-    #[arg(long)]
-    pub project: PathBuf,
-    /// Number of saves (0: until killed).
-    #[arg(long, default_value_t = 0)]
-    pub count: u64,
-}
-
 fn open(path: &std::path::Path) -> anyhow::Result<Project> {
     Ok(Project::open(path)?)
 }
@@ -145,17 +123,15 @@ pub fn new_project(args: &NewArgs) -> anyhow::Result<()> {
     let Some(preset) = Preset::parse(&args.preset) else {
         bail!("unknown preset {:?}; choose atwork or empty", args.preset);
     };
-    let name = args.name.clone().unwrap_or_else(|| {
-        args.path.file_name().map_or_else(
-            || "project".to_owned(),
-            |n| n.to_string_lossy().into_owned(),
-        )
-    });
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| crate::project::default_name(&args.path));
     let project = Project::create(&args.path, &name, preset)?;
     println!(
         "created project {:?} with {} classes in {}",
-        project.file.name,
-        project.file.classes.len(),
+        project.file().name,
+        project.file().classes.len(),
         args.path.display()
     );
     Ok(())
@@ -163,8 +139,8 @@ pub fn new_project(args: &NewArgs) -> anyhow::Result<()> {
 
 pub fn import(cmd: &ImportCommand) -> anyhow::Result<()> {
     let ImportCommand::Masks(args) = cmd;
-    let mut project = open(&args.project)?;
-    let settings = project.file.import.clone();
+    let project = open(&args.project)?;
+    let settings = project.file().import.clone();
     let options = MaskImportOptions {
         images_dir: args.images.clone(),
         masks_dir: args.masks.clone(),
@@ -179,11 +155,18 @@ pub fn import(cmd: &ImportCommand) -> anyhow::Result<()> {
             options.simplify_px
         );
     }
-    let progress = Arc::new(Progress::default());
-    let stop = watch_progress(progress.clone());
-    let report = import_masks(&mut project, &options, &progress);
-    stop();
-    let report = report?;
+    let (changes, report) = run_job(Display::for_command(args.json), |progress| {
+        import_masks(&project, &options, progress)
+    })?;
+    // The one path by which a project changes: merged through a session, written by its autosave.
+    let mut session = LabelSession::open(project, std::sync::Arc::new(|| {}))?;
+    let merged = session.merge(changes);
+    session
+        .flush()
+        .map_err(|e| anyhow::anyhow!("the import could not be saved: {e}"))?;
+    for refused in &merged.refused {
+        eprintln!("warning: {refused}");
+    }
     if args.json {
         return print_json(&report);
     }
@@ -213,11 +196,9 @@ pub fn import(cmd: &ImportCommand) -> anyhow::Result<()> {
 pub fn export(cmd: &ExportCommand) -> anyhow::Result<()> {
     let ExportCommand::Masks(args) = cmd;
     let project = open(&args.project)?;
-    let progress = Arc::new(Progress::default());
-    let stop = watch_progress(progress.clone());
-    let report = export_masks(&project, &args.variant, &args.out, &progress);
-    stop();
-    let report = report?;
+    let report = run_job(Display::for_command(args.json), |progress| {
+        export_masks(&project, &args.variant, &args.out, progress)
+    })?;
     if args.json {
         return print_json(&report);
     }
@@ -270,8 +251,8 @@ pub fn stats(args: &StatsArgs) -> anyhow::Result<()> {
 pub fn check(args: &CheckArgs) -> anyhow::Result<()> {
     let project = open(&args.project)?;
     let mut broken = 0;
-    for (i, image) in project.file.images.iter().enumerate() {
-        if let crate::project::AnnotationState::Broken(reason) = &project.annotations[i] {
+    for (i, image) in project.file().images.iter().enumerate() {
+        if let Some(reason) = project.broken_reason(i) {
             println!("broken: {}: {reason}", image.file);
             broken += 1;
         }
@@ -280,63 +261,15 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<()> {
             broken += 1;
         }
     }
-    let labelled = (0..project.file.images.len())
-        .filter(|&i| project.status(i) == ImageStatus::Labelled)
-        .count();
+    let labelled = project.status_counts().labelled;
     println!(
         "{} images, {labelled} labelled, {broken} problems",
-        project.file.images.len()
+        project.file().images.len()
     );
     if broken > 0 {
         bail!("{broken} problems in {}", args.project.display());
     }
     Ok(())
-}
-
-/// Rewrites the first image's annotation over and over; each line `saved N` is printed only after the
-/// atomic save of version N returned. Version N has N instances.
-pub fn save_loop(args: &SaveLoopArgs) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    let mut project = open(&args.project)?;
-    if project.file.images.is_empty() {
-        bail!("the project has no images");
-    }
-    let class_id = project
-        .file
-        .classes
-        .first()
-        .context("the project has no classes")?
-        .id;
-    let image = project.file.images[0].clone();
-    let (w, h) = (image.width as f32, image.height as f32);
-    let mut stdout = std::io::stdout().lock();
-    let mut n = 1u64;
-    loop {
-        let instances = (0..n)
-            .map(|k| {
-                let t = (k % 50) as f32 / 50.0;
-                Instance {
-                    id: k as u32 + 1,
-                    class_id,
-                    outer: vec![
-                        [t * w * 0.5, 0.0],
-                        [w * 0.5 + t * w * 0.5, h * 0.5],
-                        [t * w * 0.5, h],
-                    ],
-                    holes: Vec::new(),
-                    order: k as i32,
-                    tool: Tool::Polygon,
-                }
-            })
-            .collect();
-        project.set_instances(0, instances)?;
-        writeln!(stdout, "saved {n}")?;
-        stdout.flush()?;
-        if args.count != 0 && n >= args.count {
-            return Ok(());
-        }
-        n += 1;
-    }
 }
 
 pub fn demo(args: &DemoArgs) -> anyhow::Result<()> {
@@ -365,11 +298,9 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<()> {
         backgrounds: args.backgrounds,
         seed: args.seed,
     };
-    let progress = Arc::new(Progress::default());
-    let stop = watch_progress(progress.clone());
-    let report = build_demo_project(&args.out, &options, &progress);
-    stop();
-    let report = report?;
+    let report = run_job(Display::for_command(args.json), |progress| {
+        build_demo_project(&args.out, &options, progress)
+    })?;
     if let Some(sheet) = &args.sheet {
         crate::demo_project::write_contact_sheet(&args.out, sheet, 12)?;
     }

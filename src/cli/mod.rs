@@ -4,7 +4,9 @@
 //! exit code and name the file and the problem.
 
 mod dataset;
+mod drill;
 mod model;
+mod progress;
 
 use std::path::PathBuf;
 
@@ -41,9 +43,9 @@ pub enum Command {
     Bench(model::BenchCommand),
     /// Check a project and list broken files.
     Check(dataset::CheckArgs),
-    /// Repeatedly rewrite one annotation file, printing each finished save (crash-safety tests).
+    /// Edit a project through the autosave worker and report what is durable (crash-safety tests).
     #[command(hide = true)]
-    SaveLoop(dataset::SaveLoopArgs),
+    AutosaveDrill(drill::DrillArgs),
 }
 
 /// Options of the studio window.
@@ -74,10 +76,14 @@ pub fn run(command: Command) -> i32 {
         Command::Demo(args) => dataset::demo(&args),
         Command::ModelInfo(args) => model::model_info(&args),
         Command::Bench(cmd) => model::run_bench(&cmd),
-        Command::SaveLoop(args) => dataset::save_loop(&args),
+        Command::AutosaveDrill(args) => drill::drill(&args),
     };
     match result {
         Ok(()) => 0,
+        Err(err) if is_cancelled(&err) => {
+            eprintln!("cancelled: nothing was written");
+            130
+        }
         Err(err) => {
             eprintln!("error: {err:#}");
             1
@@ -85,37 +91,16 @@ pub fn run(command: Command) -> i32 {
     }
 }
 
+/// Whether a command stopped because the user cancelled it (Ctrl+C).
+fn is_cancelled(err: &anyhow::Error) -> bool {
+    matches!(
+        err.downcast_ref::<crate::project::ProjectError>(),
+        Some(crate::project::ProjectError::Cancelled)
+    )
+}
+
 /// Prints a serialisable value as one line of JSON.
 fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string(value)?);
     Ok(())
-}
-
-/// Shows a job's progress on stderr (when it is a terminal) until `done` is set.
-fn watch_progress(progress: std::sync::Arc<crate::progress::Progress>) -> impl FnOnce() {
-    use std::io::IsTerminal as _;
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let handle = std::io::stderr().is_terminal().then(|| {
-        let stop = stop.clone();
-        std::thread::Builder::new()
-            .name("cli-progress".into())
-            .spawn(move || {
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    let (done, total) = progress.counts();
-                    let eta = progress
-                        .eta()
-                        .map_or_else(String::new, |d| format!(", {:.0} s left", d.as_secs_f64()));
-                    eprint!("\r{}: {done}/{total}{eta}   ", progress.stage());
-                    std::thread::sleep(std::time::Duration::from_millis(200));
-                }
-                eprintln!();
-            })
-            .ok()
-    });
-    move || {
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        if let Some(Some(h)) = handle {
-            h.join().ok();
-        }
-    }
 }

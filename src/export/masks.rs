@@ -2,7 +2,7 @@
 //!
 //! This is the one rasteriser of annotations to labels: training, evaluation and the other exporters use
 //! [`render_label_map`] so that every consumer sees the same pixels. Instances are painted in draw order
-//! (ascending `order`, then list order), each by the pixel-centre rule with its holes left open.
+//! (ascending `order`, then list order), each part by the pixel-centre rule with its holes left open.
 
 use std::path::Path;
 use std::time::Instant;
@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::geometry::paint_polygon;
 use crate::imageio::encode_label_png;
 use crate::progress::Progress;
-use crate::project::fsio::{FileError, atomic_write};
+use crate::project::fsio::{StagedOutput, atomic_write};
 use crate::project::{
     IGNORE_LABEL, ImageStatus, Instance, Project, ProjectError, Variant, VariantTarget, image_stem,
 };
@@ -43,12 +43,16 @@ pub fn render_label_map(
             Some(VariantTarget::Label(l)) => *l,
             Some(VariantTarget::Ignore) | None => IGNORE_LABEL,
         };
-        paint_polygon(inst.rings(), &mut labels, width, height, value);
+        // Parts are painted one by one: two parts of an instance never cancel out where they nest.
+        for part in &inst.parts {
+            paint_polygon(part.rings(), &mut labels, width, height, value);
+        }
     }
     labels
 }
 
-/// Writes `out_dir/<image stem>.png` for every labelled image of the project.
+/// Writes `out_dir/<image stem>.png` for every labelled image of the project; nothing appears in
+/// `out_dir` unless all of them are written.
 pub fn export_masks(
     project: &Project,
     variant_name: &str,
@@ -58,7 +62,7 @@ pub fn export_masks(
     let started = Instant::now();
     let variant = project.variant(variant_name).ok_or_else(|| {
         let names: Vec<&str> = project
-            .file
+            .file()
             .variants
             .iter()
             .map(|v| v.name.as_str())
@@ -68,35 +72,34 @@ pub fn export_masks(
             names.join(", ")
         ))
     })?;
-    std::fs::create_dir_all(out_dir).map_err(|e| FileError::new("cannot create", out_dir, e))?;
+    // Masks appear in `out_dir` only once all are written: a cancelled export leaves it as it was.
+    let staged = StagedOutput::create(out_dir)?;
     let mut report = MaskExportReport::default();
     let mut todo = Vec::new();
-    for (i, image) in project.file.images.iter().enumerate() {
+    for (i, image) in project.file().images.iter().enumerate() {
         match project.status(i) {
             ImageStatus::Labelled => todo.push(i),
             ImageStatus::Unlabelled => report.skipped_unlabelled += 1,
             ImageStatus::Broken => report.skipped_broken.push(format!(
                 "{}: {}",
                 image.file,
-                match &project.annotations[i] {
-                    crate::project::AnnotationState::Broken(reason) => reason.as_str(),
-                    _ => "",
-                }
+                project.broken_reason(i).unwrap_or_default()
             )),
         }
     }
     progress.start_stage("exporting masks", todo.len() as u64);
     todo.par_iter().try_for_each(|&i| {
-        progress
-            .check()
-            .map_err(|_| ProjectError::Other("export cancelled".into()))?;
-        let image = &project.file.images[i];
+        progress.check().map_err(|_| ProjectError::Cancelled)?;
+        let image = &project.file().images[i];
         let labels = render_label_map(project.instances(i), variant, image.width, image.height);
-        let path = out_dir.join(format!("{}.png", image_stem(&image.file)));
+        let path = staged
+            .path()
+            .join(format!("{}.png", image_stem(&image.file)));
         atomic_write(&path, &encode_label_png(image.width, image.height, &labels))?;
         progress.advance(1);
         Ok::<(), ProjectError>(())
     })?;
+    staged.commit()?;
     report.written = todo.len();
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)

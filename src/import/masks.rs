@@ -14,10 +14,11 @@ use serde::Serialize;
 
 use crate::geometry::{Point, bounds, paint_polygon, simplify_ring, trace_label_components};
 use crate::imageio::{LabelImage, decode_photo, read_label_png};
+use crate::label::ProjectChanges;
 use crate::progress::{Cancelled, Progress};
 use crate::project::fsio::{FileError, atomic_write};
 use crate::project::{
-    AnnotationFile, AnnotationState, ClassId, ImageEntry, Instance, Project, ProjectError,
+    AnnotationFile, AnnotationState, ClassId, ImageEntry, Instance, Part, Project, ProjectError,
     SCHEMA_VERSION, Split, Tool, annotation_path, write_annotation_file,
 };
 
@@ -35,6 +36,21 @@ pub struct MaskImportOptions {
     pub min_region_px: u32,
     /// Simplification tolerance in pixels.
     pub simplify_px: f32,
+}
+
+/// Parses the per-class split `TRAIN,VAL,TEST` (such as `22,4,4`) of [`MaskImportOptions`].
+pub fn parse_split_counts(text: &str) -> Result<[usize; 3], String> {
+    let err =
+        || format!("the split needs three counts TRAIN,VAL,TEST such as 22,4,4, not {text:?}");
+    let parts: Vec<&str> = text.split(',').collect();
+    if parts.len() != 3 {
+        return Err(err());
+    }
+    let mut counts = [0usize; 3];
+    for (c, p) in counts.iter_mut().zip(parts) {
+        *c = p.trim().parse().map_err(|_| err())?;
+    }
+    Ok(counts)
 }
 
 /// What an import did.
@@ -111,11 +127,11 @@ pub fn mask_to_instances(
             .collect();
         let (outer, holes) = simplify_faithfully(&comp.outer, &kept_holes, simplify_px);
         let id = traced.instances.len() as u32 + 1;
+        // One instance per connected region: the mask cannot say which regions are one object.
         traced.instances.push(Instance {
             id,
             class_id: ClassId::from(comp.label),
-            outer,
-            holes,
+            parts: vec![Part { outer, holes }],
             order: id as i32,
             tool: Tool::MaskImport,
         });
@@ -209,12 +225,15 @@ fn find_photos(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), FileError> {
     Ok(())
 }
 
-/// Imports every photo under `options.images_dir` with its mask into `project`, saving as it goes.
+/// Imports every photo under `options.images_dir` with its mask into the project in `project`'s
+/// folder: copies the photos and writes their annotation files, and returns them as changes for
+/// [`crate::label::LabelSession::merge`] (the project in memory is not touched, so edits made while
+/// the import runs stay). A cancelled import takes back the files it wrote.
 pub fn import_masks(
-    project: &mut Project,
+    project: &Project,
     options: &MaskImportOptions,
     progress: &Progress,
-) -> Result<MaskImportReport, ProjectError> {
+) -> Result<(ProjectChanges, MaskImportReport), ProjectError> {
     let started = Instant::now();
     for (dir, what) in [(&options.images_dir, "photo"), (&options.masks_dir, "mask")] {
         if !dir.is_dir() {
@@ -230,7 +249,7 @@ pub fn import_masks(
     let mut report = MaskImportReport::default();
     progress.start_stage("importing photos and masks", candidates.len() as u64);
 
-    let class_ids: Vec<ClassId> = project.file.classes.iter().map(|c| c.id).collect();
+    let class_ids: Vec<ClassId> = project.file().classes.iter().map(|c| c.id).collect();
     let is_class = |v: u8| class_ids.contains(&ClassId::from(v));
     let root = project.root().to_path_buf();
     let results: Vec<Result<Imported, String>> = candidates
@@ -250,9 +269,7 @@ pub fn import_masks(
             std::fs::remove_file(root.join("images").join(&item.entry.file)).ok();
             std::fs::remove_file(annotation_path(&root, &item.entry.file)).ok();
         }
-        return Err(ProjectError::Other(
-            "import cancelled; the project is unchanged".into(),
-        ));
+        return Err(ProjectError::Cancelled);
     }
 
     let mut imported = Vec::new();
@@ -286,6 +303,7 @@ pub fn import_masks(
         }
     }
     imported.sort_by(|a, b| a.relative.cmp(&b.relative));
+    let mut changes = ProjectChanges::default();
     for item in imported {
         report.photos += 1;
         if matches!(item.state, AnnotationState::Labelled(_)) {
@@ -303,12 +321,10 @@ pub fn import_masks(
         report.specks_dropped += item.traced.specks_dropped;
         report.holes_dropped += item.traced.holes_dropped;
         report.warnings.extend(item.warnings);
-        project.file.images.push(item.entry);
-        project.annotations.push(item.state);
+        changes.new_images.push((item.entry, item.state));
     }
-    project.save_project_file()?;
     report.seconds = started.elapsed().as_secs_f64();
-    Ok(report)
+    Ok((changes, report))
 }
 
 /// Pairs photos with masks and picks unique file names in the project.
@@ -318,8 +334,12 @@ fn plan_candidates(
     mut photos: Vec<PathBuf>,
 ) -> Vec<Candidate> {
     photos.sort();
-    let mut taken: std::collections::HashSet<String> =
-        project.file.images.iter().map(|i| i.file.clone()).collect();
+    let mut taken: std::collections::HashSet<String> = project
+        .file()
+        .images
+        .iter()
+        .map(|i| i.file.clone())
+        .collect();
     photos
         .into_iter()
         .map(|photo| {

@@ -2,4 +2,6 @@
 
 mod masks;
 
-pub use masks::{MaskImportOptions, MaskImportReport, import_masks, mask_to_instances};
+pub use masks::{
+    MaskImportOptions, MaskImportReport, import_masks, mask_to_instances, parse_split_counts,
+};

@@ -341,7 +341,10 @@ pub struct SepConv {
 }
 
 impl SepConv {
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the parameters of the TF layer, each named at the call site"
+    )]
     pub fn new(
         cin: usize,
         cout: usize,

@@ -4,6 +4,10 @@
 //! renamed over the destination, and the folder is synced so the rename itself survives a power cut.
 //! A kill at any moment leaves either the old file or the new one, never a mix; at worst a stray
 //! temporary file remains, which [`remove_stale_temporaries`] cleans up when the project is next opened.
+//!
+//! An output folder of many files (an export) is written into a hidden staging folder inside it and
+//! moved into place only when complete ([`StagedOutput`]), so a cancelled or failed export leaves the
+//! folder as it was.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -33,6 +37,16 @@ impl FileError {
 
 /// Writes `bytes` to `path` atomically (temporary file, fsync, rename, fsync of the folder).
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+    atomic_write_with(path, bytes, || {})
+}
+
+/// [`atomic_write`], calling `before_rename` once the temporary file is complete and flushed but not
+/// yet renamed over `path` (the crash-safety tests stop a writer exactly there).
+pub fn atomic_write_with(
+    path: &Path,
+    bytes: &[u8],
+    before_rename: impl FnOnce(),
+) -> Result<(), FileError> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -48,6 +62,7 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
     tmp.as_file()
         .sync_all()
         .map_err(|e| fail("cannot flush", e))?;
+    before_rename();
     tmp.persist(path)
         .map_err(|e| fail("cannot replace", e.error))?;
     sync_dir(dir).map_err(|e| fail("cannot sync the folder of", e))?;
@@ -77,6 +92,81 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 
 #[cfg(not(unix))]
 fn sync_dir(_dir: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// A folder of output files written in a staging folder first.
+///
+/// Files go to [`StagedOutput::path`]; [`StagedOutput::commit`] renames them into the output folder
+/// (each rename atomic, replacing files of the same name) and syncs it. Dropped without a commit, the
+/// staging folder is deleted, and so is the output folder if this created it and it is still empty.
+pub struct StagedOutput {
+    out: PathBuf,
+    staging: Option<tempfile::TempDir>,
+    created_out: bool,
+}
+
+impl StagedOutput {
+    pub fn create(out: &Path) -> Result<Self, FileError> {
+        let created_out = !out.exists();
+        std::fs::create_dir_all(out).map_err(|e| FileError::new("cannot create", out, e))?;
+        let staging = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .tempdir_in(out)
+            .map_err(|e| FileError::new("cannot create a staging folder in", out, e))?;
+        Ok(Self {
+            out: out.to_path_buf(),
+            staging: Some(staging),
+            created_out,
+        })
+    }
+
+    /// The staging folder to write into.
+    pub fn path(&self) -> &Path {
+        self.staging
+            .as_ref()
+            .map_or(&self.out, tempfile::TempDir::path)
+    }
+
+    /// Moves every staged file into the output folder.
+    pub fn commit(mut self) -> Result<(), FileError> {
+        let staging = self.staging.take().map(tempfile::TempDir::keep);
+        if let Some(staging) = staging {
+            let moved = move_tree(&staging, &self.out);
+            std::fs::remove_dir_all(&staging).ok();
+            moved?;
+        }
+        sync_dir(&self.out).map_err(|e| FileError::new("cannot sync", &self.out, e))
+    }
+}
+
+impl Drop for StagedOutput {
+    fn drop(&mut self) {
+        if let Some(staging) = self.staging.take() {
+            staging.close().ok();
+            if self.created_out {
+                // Only removes the folder when it is empty.
+                std::fs::remove_dir(&self.out).ok();
+            }
+        }
+    }
+}
+
+/// Renames every file under `from` to the same place under `to`, creating folders as needed.
+fn move_tree(from: &Path, to: &Path) -> Result<(), FileError> {
+    let entries = std::fs::read_dir(from).map_err(|e| FileError::new("cannot list", from, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| FileError::new("cannot list", from, e))?;
+        let (source, target) = (entry.path(), to.join(entry.file_name()));
+        if source.is_dir() {
+            std::fs::create_dir_all(&target)
+                .map_err(|e| FileError::new("cannot create", &target, e))?;
+            move_tree(&source, &target)?;
+        } else {
+            std::fs::rename(&source, &target)
+                .map_err(|e| FileError::new("cannot move into place", &target, e))?;
+        }
+    }
     Ok(())
 }
 
@@ -110,6 +200,39 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o644, "not the 0600 of a temporary file");
         }
+    }
+
+    #[test]
+    fn staged_output_appears_only_on_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("masks");
+        {
+            let staged = StagedOutput::create(&out).unwrap();
+            atomic_write(&staged.path().join("a.png"), b"a").unwrap();
+            // Dropped without a commit: a cancelled export.
+        }
+        assert!(
+            !out.exists(),
+            "the folder this export created is gone again"
+        );
+
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(out.join("old.png"), b"old").unwrap();
+        std::fs::write(out.join("a.png"), b"stale").unwrap();
+        let staged = StagedOutput::create(&out).unwrap();
+        std::fs::create_dir_all(staged.path().join("sub")).unwrap();
+        atomic_write(&staged.path().join("a.png"), b"new").unwrap();
+        atomic_write(&staged.path().join("sub/b.png"), b"b").unwrap();
+        assert_eq!(std::fs::read(out.join("a.png")).unwrap(), b"stale");
+        staged.commit().unwrap();
+        assert_eq!(std::fs::read(out.join("a.png")).unwrap(), b"new");
+        assert_eq!(std::fs::read(out.join("sub/b.png")).unwrap(), b"b");
+        assert_eq!(std::fs::read(out.join("old.png")).unwrap(), b"old");
+        let names: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 3, "no staging folder left: {names:?}");
     }
 
     #[test]

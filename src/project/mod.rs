@@ -12,7 +12,9 @@
 
 pub mod fsio;
 pub mod preset;
+pub mod runs;
 pub mod schema;
+pub mod schema_v1;
 pub mod validate;
 
 use std::path::{Path, PathBuf};
@@ -54,6 +56,9 @@ pub enum ProjectError {
         path: PathBuf,
         problems: Vec<String>,
     },
+    /// The user cancelled the job; whatever it had written is taken back.
+    #[error("cancelled")]
+    Cancelled,
     #[error("{0}")]
     Other(String),
 }
@@ -68,6 +73,16 @@ pub enum AnnotationState {
     Broken(String),
 }
 
+impl AnnotationState {
+    /// Why the annotation file could not be read, when it could not.
+    pub fn broken_reason(&self) -> Option<&str> {
+        match self {
+            Self::Broken(reason) => Some(reason),
+            _ => None,
+        }
+    }
+}
+
 /// What the browser shows for an image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ImageStatus {
@@ -76,13 +91,69 @@ pub enum ImageStatus {
     Broken,
 }
 
-/// An open project.
+impl ImageStatus {
+    pub const ALL: [Self; 3] = [Self::Labelled, Self::Unlabelled, Self::Broken];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Unlabelled => "unlabelled",
+            Self::Labelled => "labelled",
+            Self::Broken => "broken",
+        }
+    }
+}
+
+/// How many images have each status (the status bar and `stats` count the same way).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct StatusCounts {
+    pub labelled: usize,
+    pub unlabelled: usize,
+    pub broken: usize,
+}
+
+impl StatusCounts {
+    pub fn tally(statuses: impl IntoIterator<Item = ImageStatus>) -> Self {
+        let mut counts = Self::default();
+        for status in statuses {
+            *counts.get_mut(status) += 1;
+        }
+        counts
+    }
+
+    pub fn get(&self, status: ImageStatus) -> usize {
+        match status {
+            ImageStatus::Labelled => self.labelled,
+            ImageStatus::Unlabelled => self.unlabelled,
+            ImageStatus::Broken => self.broken,
+        }
+    }
+
+    fn get_mut(&mut self, status: ImageStatus) -> &mut usize {
+        match status {
+            ImageStatus::Labelled => &mut self.labelled,
+            ImageStatus::Unlabelled => &mut self.unlabelled,
+            ImageStatus::Broken => &mut self.broken,
+        }
+    }
+}
+
+/// The name a project gets when none is given: its folder's name.
+pub fn default_name(root: &Path) -> String {
+    root.file_name().map_or_else(
+        || "project".to_owned(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// An open project: `project.ron` and the state of every image's annotations, read-only from
+/// outside the crate. Annotations change only through [`crate::label::LabelSession`] (edits, undo,
+/// merged job results) so that one autosave worker writes them; importers return what they added.
 #[derive(Clone, Debug)]
 pub struct Project {
     root: PathBuf,
-    pub file: ProjectFile,
+    file: ProjectFile,
     /// Parallel to `file.images`.
-    pub annotations: Vec<AnnotationState>,
+    annotations: Vec<AnnotationState>,
 }
 
 fn pretty() -> ron::ser::PrettyConfig {
@@ -157,11 +228,13 @@ impl Project {
         let path = root.join(PROJECT_FILE);
         let text =
             std::fs::read_to_string(&path).map_err(|e| FileError::new("cannot read", &path, e))?;
-        let file: ProjectFile = parse_ron(&text, &path)?;
+        let mut file: ProjectFile = parse_ron(&text, &path)?;
         let problems = validate::project_problems(&file);
         if !problems.is_empty() {
             return Err(ProjectError::Invalid { path, problems });
         }
+        // Older layouts are upgraded in memory and written as the current schema on the next save.
+        file.schema_version = SCHEMA_VERSION;
         fsio::remove_stale_temporaries(root);
         fsio::remove_stale_temporaries(&root.join("annotations"));
         let annotations = file
@@ -178,6 +251,25 @@ impl Project {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// `project.ron` as loaded (and changed since) in memory.
+    pub fn file(&self) -> &ProjectFile {
+        &self.file
+    }
+
+    /// The annotation state of every image, parallel to `file().images`.
+    pub fn annotations(&self) -> &[AnnotationState] {
+        &self.annotations
+    }
+
+    pub fn annotation(&self, index: usize) -> &AnnotationState {
+        &self.annotations[index]
+    }
+
+    /// Why the annotation file of image `index` could not be read, when it could not.
+    pub fn broken_reason(&self, index: usize) -> Option<&str> {
+        self.annotations[index].broken_reason()
     }
 
     pub fn image_path(&self, index: usize) -> PathBuf {
@@ -197,6 +289,11 @@ impl Project {
         }
     }
 
+    /// Images per status.
+    pub fn status_counts(&self) -> StatusCounts {
+        StatusCounts::tally((0..self.file.images.len()).map(|i| self.status(i)))
+    }
+
     /// The instances of an image, empty when unlabelled or broken.
     pub fn instances(&self, index: usize) -> &[Instance] {
         match &self.annotations[index] {
@@ -213,30 +310,28 @@ impl Project {
         self.file.variants.iter().find(|v| v.name == name)
     }
 
+    /// The `full` variant (every project has it, first).
+    pub fn full_variant(&self) -> &Variant {
+        &self.file.variants[0]
+    }
+
     pub fn image_index(&self, file: &str) -> Option<usize> {
         self.file.images.iter().position(|i| i.file == file)
     }
 
     /// Writes `project.ron` atomically.
     pub fn save_project_file(&self) -> Result<(), ProjectError> {
-        let path = self.root.join(PROJECT_FILE);
-        let problems = validate::project_problems(&self.file);
-        if !problems.is_empty() {
-            return Err(ProjectError::Invalid { path, problems });
-        }
-        atomic_write(&path, to_ron_string(&self.file, &path)?.as_bytes())?;
-        Ok(())
+        write_project_file(&self.root, &self.file)
     }
 
-    /// Replaces the instances of image `index` and writes its annotation file atomically. An empty list
-    /// removes the file, so the image becomes unlabelled.
-    pub fn set_instances(
-        &mut self,
+    /// The annotation file that `instances` make for image `index`, checked against the image and
+    /// the classes; an empty list makes none (the image becomes unlabelled).
+    pub fn annotation_for(
+        &self,
         index: usize,
         instances: Vec<Instance>,
-    ) -> Result<(), ProjectError> {
+    ) -> Result<Option<AnnotationFile>, ProjectError> {
         let image = &self.file.images[index];
-        let path = annotation_path(&self.root, &image.file);
         let annotation = AnnotationFile {
             schema_version: SCHEMA_VERSION,
             image: image.file.clone(),
@@ -244,27 +339,84 @@ impl Project {
         };
         let problems = validate::annotation_problems(&annotation, image, &self.file);
         if !problems.is_empty() {
-            return Err(ProjectError::Invalid { path, problems });
+            return Err(ProjectError::Invalid {
+                path: annotation_path(&self.root, &image.file),
+                problems,
+            });
         }
-        if annotation.instances.is_empty() {
-            match std::fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(FileError::new("cannot remove", &path, e).into()),
-            }
-            self.annotations[index] = AnnotationState::Unlabelled;
-        } else {
-            write_annotation_file(&self.root, &annotation)?;
-            self.annotations[index] = AnnotationState::Labelled(annotation);
-        }
-        Ok(())
+        Ok((!annotation.instances.is_empty()).then_some(annotation))
     }
 
-    /// Adds a photo (already copied into `images/`) to the project without saving `project.ron`.
+    /// Replaces the in-memory state of image `index`; the caller has written (or queued) its file.
+    pub(crate) fn set_annotation_state(&mut self, index: usize, state: AnnotationState) {
+        self.annotations[index] = state;
+    }
+
+    /// Adds a photo (already copied into `images/`) to the project without saving `project.ron`,
+    /// reading its annotation file if one exists.
     pub fn push_image(&mut self, entry: ImageEntry) {
         let state = load_annotation(&self.root, &entry, &self.file);
+        self.add_image(entry, state);
+    }
+
+    /// Adds a photo whose annotation state the caller knows (an importer that just wrote it).
+    pub(crate) fn add_image(&mut self, entry: ImageEntry, state: AnnotationState) {
         self.file.images.push(entry);
         self.annotations.push(state);
+    }
+
+    /// Assigns image `index` to a split (or none) without saving.
+    pub fn set_split(&mut self, index: usize, split: Option<Split>) {
+        self.file.images[index].split = split;
+    }
+
+    /// Replaces the classes and variants (checked as `project.ron` is on opening) without saving.
+    pub fn replace_classes(
+        &mut self,
+        classes: Vec<ClassDef>,
+        variants: Vec<Variant>,
+    ) -> Result<(), ProjectError> {
+        let mut file = self.file.clone();
+        file.classes = classes;
+        file.variants = variants;
+        let problems = validate::project_problems(&file);
+        if !problems.is_empty() {
+            return Err(ProjectError::Invalid {
+                path: self.root.join(PROJECT_FILE),
+                problems,
+            });
+        }
+        self.file = file;
+        Ok(())
+    }
+}
+
+/// Writes a `project.ron` atomically after checking it.
+pub fn write_project_file(root: &Path, file: &ProjectFile) -> Result<(), ProjectError> {
+    let path = root.join(PROJECT_FILE);
+    let problems = validate::project_problems(file);
+    if !problems.is_empty() {
+        return Err(ProjectError::Invalid { path, problems });
+    }
+    atomic_write(&path, to_ron_string(file, &path)?.as_bytes())?;
+    Ok(())
+}
+
+/// Writes the annotation file of image `file` atomically, or removes it when `annotation` is
+/// `None` (no instances: the image is unlabelled).
+pub fn store_annotation(
+    root: &Path,
+    file: &str,
+    annotation: Option<&AnnotationFile>,
+) -> Result<(), ProjectError> {
+    if let Some(annotation) = annotation {
+        return write_annotation_file(root, annotation);
+    }
+    let path = annotation_path(root, file);
+    match std::fs::remove_file(&path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(FileError::new("cannot remove", &path, e).into()),
     }
 }
 
@@ -273,8 +425,19 @@ struct SchemaProbe {
     schema_version: u32,
 }
 
+/// Parses an annotation file of any schema this build reads, upgraded to the current one.
+pub fn parse_annotation(text: &str, path: &Path) -> Result<AnnotationFile, ProjectError> {
+    match ron::from_str::<SchemaProbe>(text) {
+        Ok(probe) if probe.schema_version == schema_v1::VERSION => {
+            parse_ron::<schema_v1::AnnotationFileV1>(text, path)
+                .map(schema_v1::AnnotationFileV1::upgrade)
+        }
+        _ => parse_ron(text, path),
+    }
+}
+
 /// Writes an annotation file atomically into the project's `annotations/` (without validating it;
-/// [`Project::set_instances`] validates).
+/// [`Project::annotation_for`] validates).
 pub fn write_annotation_file(root: &Path, annotation: &AnnotationFile) -> Result<(), ProjectError> {
     write_annotation_file_in(&root.join("annotations"), annotation)
 }
@@ -312,7 +475,7 @@ fn load_annotation(root: &Path, image: &ImageEntry, project: &ProjectFile) -> An
             return AnnotationState::Broken(FileError::new("cannot read", &path, e).to_string());
         }
     };
-    let annotation: AnnotationFile = match parse_ron(&text, &path) {
+    let annotation = match parse_annotation(&text, &path) {
         Ok(a) => a,
         Err(err) => return AnnotationState::Broken(err.to_string()),
     };

@@ -2,7 +2,13 @@
 //!
 //! Every type here is plain serde data. Fields added by later features carry `#[serde(default)]` so that
 //! older files keep loading; a file written by a newer SegStudio carries a higher `schema_version` and is
-//! refused with a clear message instead of being misread.
+//! refused with a clear message instead of being misread. A bump of the version keeps a reader of the
+//! older layout (see [`super::schema_v1`]) and a committed fixture of it (`tests/fixtures/schema1`).
+//!
+//! Schema history:
+//! - 1: an instance is one outer ring with holes.
+//! - 2: an instance has one or more [`Part`]s (an object cut in two by an occluder, or seen through
+//!   another object's hole, is one instance). Schema-1 files open and are written as 2 on their next save.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::geometry::Point;
 
 /// The schema version this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A class id as stored in annotations. `0` is the background and `255` the ignore label of masks,
 /// so class ids live in `1..=254`.
@@ -147,28 +153,69 @@ pub struct AnnotationFile {
     pub instances: Vec<Instance>,
 }
 
-/// One labelled object: a polygon with holes.
+/// One labelled object: one or more parts, each a polygon with holes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Instance {
     /// Unique within the image; stable across edits.
     pub id: u32,
     pub class_id: ClassId,
-    /// Outer ring in image coordinates (see [`crate::geometry`]).
-    pub outer: Vec<Point>,
-    /// Hole rings (a bearing or a tube is a ring, not a disc).
-    #[serde(default)]
-    pub holes: Vec<Vec<Point>>,
+    /// The visible pieces of the object (at least one). Each is painted on its own, so pieces may
+    /// touch or nest (a piece seen through another object's hole) without cancelling out.
+    pub parts: Vec<Part>,
     /// Draw order: higher values are painted later, on top.
     pub order: i32,
     /// The tool that made this instance.
     pub tool: Tool,
 }
 
-impl Instance {
-    /// The outer ring followed by the holes, as the rasteriser takes them.
+/// One visible piece of an instance: an outer ring and the holes in it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Part {
+    /// Outer ring in image coordinates (see [`crate::geometry`]).
+    pub outer: Vec<Point>,
+    /// Hole rings (a bearing or a tube is a ring, not a disc).
+    #[serde(default)]
+    pub holes: Vec<Vec<Point>>,
+}
+
+impl Part {
+    /// A part without holes.
+    pub fn solid(outer: Vec<Point>) -> Self {
+        Self {
+            outer,
+            holes: Vec::new(),
+        }
+    }
+
+    /// The outer ring followed by the holes, as the rasteriser takes them (even-odd within a part).
     pub fn rings(&self) -> impl Iterator<Item = &[Point]> {
         std::iter::once(self.outer.as_slice()).chain(self.holes.iter().map(Vec::as_slice))
+    }
+}
+
+impl Instance {
+    /// Every ring of every part (outlines, bounds).
+    pub fn rings(&self) -> impl Iterator<Item = &[Point]> {
+        self.parts.iter().flat_map(Part::rings)
+    }
+
+    /// Number of vertices over all rings.
+    pub fn vertex_count(&self) -> usize {
+        self.rings().map(<[Point]>::len).sum()
+    }
+
+    /// Whether the point lies on the instance (inside a part, outside its holes).
+    pub fn contains(&self, p: Point) -> bool {
+        self.parts
+            .iter()
+            .any(|part| crate::geometry::polygon_contains(part.rings(), p))
+    }
+
+    /// Number of holes over all parts.
+    pub fn hole_count(&self) -> usize {
+        self.parts.iter().map(|p| p.holes.len()).sum()
     }
 }
 

@@ -139,14 +139,25 @@ pub fn annotation_problems(
         if !project.classes.iter().any(|c| c.id == inst.class_id) {
             problems.push(format!("{at}: unknown class id {}", inst.class_id));
         }
-        ring_problems(
-            &mut problems,
-            &format!("{at}, outer ring"),
-            &inst.outer,
-            image,
-        );
-        for (h, hole) in inst.holes.iter().enumerate() {
-            ring_problems(&mut problems, &format!("{at}, hole {}", h + 1), hole, image);
+        if inst.parts.is_empty() {
+            problems.push(format!("{at}: no parts, an instance needs at least one"));
+        }
+        for (k, part) in inst.parts.iter().enumerate() {
+            // Single-part instances (most of them) are named without the part number.
+            let at = if inst.parts.len() == 1 {
+                at.clone()
+            } else {
+                format!("{at}, part {}", k + 1)
+            };
+            ring_problems(
+                &mut problems,
+                &format!("{at}, outer ring"),
+                &part.outer,
+                image,
+            );
+            for (h, hole) in part.holes.iter().enumerate() {
+                ring_problems(&mut problems, &format!("{at}, hole {}", h + 1), hole, image);
+            }
         }
     }
     problems

@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use super::app::Command;
-use crate::import::MaskImportOptions;
+use super::commands::Command;
+use crate::import::{MaskImportOptions, parse_split_counts};
 use crate::project::{ImportSettings, PROJECT_FILE, Preset};
 
 /// Which text field a folder picked in the native dialog goes to.
@@ -158,10 +158,7 @@ impl Forms {
             } else {
                 self.problem = None;
                 let name = if self.new_name.trim().is_empty() {
-                    path.file_name().map_or_else(
-                        || "project".to_owned(),
-                        |n| n.to_string_lossy().into_owned(),
-                    )
+                    crate::project::default_name(&path)
                 } else {
                     self.new_name.trim().to_owned()
                 };
@@ -275,20 +272,7 @@ impl Forms {
         let split = if self.import_split.trim().is_empty() {
             None
         } else {
-            let parts: Vec<Result<usize, _>> = self
-                .import_split
-                .split(',')
-                .map(|p| p.trim().parse::<usize>())
-                .collect();
-            match parts.as_slice() {
-                [Ok(a), Ok(b), Ok(c)] => Some([*a, *b, *c]),
-                _ => {
-                    return Err(format!(
-                        "The split needs three counts such as 22,4,4, not {:?}",
-                        self.import_split
-                    ));
-                }
-            }
+            Some(parse_split_counts(&self.import_split)?)
         };
         Ok(MaskImportOptions {
             images_dir: images,

@@ -1,20 +1,25 @@
 //! The studio window (eframe/egui). It draws the state of the core modules and sends them commands;
-//! every long job (opening a project, decoding photos, importing) runs on a named worker thread and
-//! reports over a channel, so the window never blocks.
+//! every long job (opening a project, importing) runs on a named worker thread registered in
+//! [`jobs`] and streams to its owner over a channel, interactive work (decoding photos) runs on
+//! [`crate::workers`] pools, so the window never blocks.
 //!
-//! Layout: a menu bar, the image browser on the left, the image view in the centre, the class list on
-//! the right and a status bar; without a project, the start screen (new, open, import).
+//! The shell ([`app`]): a menu bar with the workspace tabs, the active workspace in the middle, a
+//! status bar with the running jobs; without a project, the start screen (new, open, import). Each
+//! workspace is a folder ([`browse`] today) behind the [`workspace::Workspace`] trait; every user
+//! action is one entry of [`commands::Action`]; [`widgets`] are shared by the workspaces.
 
 mod app;
-mod browser;
-mod classes;
+pub mod browse;
+pub mod commands;
 mod forms;
+pub mod jobs;
 mod settings;
-mod tasks;
 mod toasts;
-mod viewer;
+pub mod widgets;
+pub mod workspace;
 
-pub use app::{Command, StudioApp};
+pub use app::StudioApp;
+pub use commands::Command;
 
 use crate::cli::StudioArgs;
 

@@ -1,4 +1,5 @@
-//! Short notifications in the bottom-right corner: errors stay until dismissed, news fades.
+//! Short notifications in the bottom-right corner: errors stay until dismissed, news fades. When too
+//! many pile up, the oldest news goes first; an error is never dropped for a newer toast.
 
 use std::time::Duration;
 
@@ -41,14 +42,28 @@ impl Toasts {
         self.push(Level::Error, text);
     }
 
+    /// A job's log line: warnings and errors are shown, the rest only logged.
+    pub fn log(&mut self, level: log::Level, text: String) {
+        match level {
+            log::Level::Error => self.error(text),
+            log::Level::Warn => self.warning(text),
+            log::Level::Info => self.info(text),
+            _ => log::debug!("{text}"),
+        }
+    }
+
     fn push(&mut self, level: Level, text: String) {
         self.toasts.push(Toast {
             level,
             text,
             shown_at: None,
         });
-        if self.toasts.len() > MAX_TOASTS {
-            self.toasts.remove(0);
+        while self.toasts.len() > MAX_TOASTS {
+            // The oldest that is not an error; errors stay until the user dismisses them.
+            let Some(oldest) = self.toasts.iter().position(|t| t.level != Level::Error) else {
+                break;
+            };
+            self.toasts.remove(oldest);
         }
     }
 
@@ -93,5 +108,23 @@ impl Toasts {
             self.toasts.remove(i);
         }
         ctx.request_repaint_after(Duration::from_millis(500));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_are_never_dropped_for_newer_toasts() {
+        let mut toasts = Toasts::default();
+        toasts.error("disk full");
+        for k in 0..20 {
+            toasts.info(format!("news {k}"));
+        }
+        let texts = toasts.texts();
+        assert_eq!(texts.len(), MAX_TOASTS);
+        assert_eq!(texts[0], "disk full");
+        assert_eq!(texts[MAX_TOASTS - 1], "news 19", "the newest news is shown");
     }
 }

@@ -1,25 +1,57 @@
 //! Helpers shared by the integration tests.
-#![allow(dead_code, clippy::unwrap_used)] // Each test binary uses a different subset.
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    reason = "each test binary uses a different subset; a helper that cannot set up fails loudly"
+)]
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
-/// The seed's real photos beside the repository (never copied into it).
-pub fn atwork_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/atwork");
+use segstudio::label::LabelSession;
+use segstudio::project::{Instance, Part, Project, Tool};
+
+/// The folder beside the repository with the reference material (`../shared`); the variable
+/// `SEGSTUDIO_SHARED` points elsewhere (an empty folder stands for a machine without it).
+fn shared_root() -> PathBuf {
+    std::env::var_os("SEGSTUDIO_SHARED").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"),
+        PathBuf::from,
+    )
+}
+
+/// `../shared/<relative>` when it holds `probe`; otherwise the test is skipped with a line saying
+/// why, unless `SEGSTUDIO_REQUIRE_SHARED=1` (CI), where its absence fails the test.
+pub fn shared(test: &str, relative: &str, probe: &str) -> Option<PathBuf> {
+    let dir = shared_root().join(relative);
+    if dir.join(probe).exists() {
+        return Some(dir);
+    }
+    let required = std::env::var("SEGSTUDIO_REQUIRE_SHARED").is_ok_and(|v| v == "1");
     assert!(
-        dir.join("images").is_dir(),
-        "the seed's photos are expected at {}; they are read at run time, never committed",
-        dir.display()
+        !required,
+        "{test}: {} is missing, and SEGSTUDIO_REQUIRE_SHARED=1 requires it",
+        dir.join(probe).display()
     );
-    dir
+    println!(
+        "skipped {test}: {} is not here (the seed's data is read at run time, never committed; \
+         set SEGSTUDIO_SHARED to its folder)",
+        dir.join(probe).display()
+    );
+    None
+}
+
+/// The seed's real photos beside the repository (never copied into it), or `None` (skipped).
+pub fn atwork_dir(test: &str) -> Option<PathBuf> {
+    shared(test, "data/atwork", "images")
 }
 
 /// A small valid project with `n` grey 64x48 photos, two classes, no annotations.
-pub fn tiny_project(n: usize) -> (tempfile::TempDir, segstudio::project::Project) {
-    use segstudio::project::{ClassDef, ImageEntry, Preset, Project, preset::full_variant};
+pub fn tiny_project(n: usize) -> (tempfile::TempDir, Project) {
+    use segstudio::project::{ClassDef, ImageEntry, Preset, preset::full_variant};
     let dir = tempfile::tempdir().unwrap();
     let mut project = Project::create(dir.path(), "tiny", Preset::Empty).unwrap();
-    project.file.classes = vec![
+    let classes = vec![
         ClassDef {
             id: 1,
             name: "nut".into(),
@@ -33,7 +65,8 @@ pub fn tiny_project(n: usize) -> (tempfile::TempDir, segstudio::project::Project
             size_mm: None,
         },
     ];
-    project.file.variants = vec![full_variant(&project.file.classes)];
+    let variants = vec![full_variant(&classes)];
+    project.replace_classes(classes, variants).unwrap();
     for i in 0..n {
         let file = format!("photo_{i:03}.png");
         image::RgbImage::from_pixel(64, 48, image::Rgb([90, 90, 90]))
@@ -48,4 +81,51 @@ pub fn tiny_project(n: usize) -> (tempfile::TempDir, segstudio::project::Project
     }
     project.save_project_file().unwrap();
     (dir, project)
+}
+
+/// Gives images their instances through a label session (the one way annotations change), waits
+/// until they are on disk, and returns the project as it is now.
+pub fn label(project: Project, images: &[(usize, Vec<Instance>)]) -> Project {
+    let mut session = LabelSession::open(project, Arc::new(|| {})).unwrap();
+    for (index, instances) in images {
+        session
+            .set_instances(*index, "test setup", instances.clone())
+            .unwrap();
+    }
+    session.flush().unwrap();
+    session.project().clone()
+}
+
+/// A 12×12 square instance at `x` with a 4×4 hole, class 1.
+pub fn nut(id: u32, x: f32) -> Instance {
+    Instance {
+        id,
+        class_id: 1,
+        parts: vec![Part {
+            outer: vec![[x, 10.0], [x + 12.0, 10.0], [x + 12.0, 22.0], [x, 22.0]],
+            holes: vec![vec![
+                [x + 4.0, 14.0],
+                [x + 4.0, 18.0],
+                [x + 8.0, 18.0],
+                [x + 8.0, 14.0],
+            ]],
+        }],
+        order: id as i32,
+        tool: Tool::Polygon,
+    }
+}
+
+/// Imports photos and masks into `project` as the CLI does: the import returns its changes, a label
+/// session merges them and writes `project.ron`.
+pub fn import_into(
+    project: Project,
+    options: &segstudio::import::MaskImportOptions,
+) -> (Project, segstudio::import::MaskImportReport) {
+    let progress = segstudio::progress::Progress::default();
+    let (changes, report) = segstudio::import::import_masks(&project, options, &progress).unwrap();
+    let mut session = LabelSession::open(project, Arc::new(|| {})).unwrap();
+    let merged = session.merge(changes);
+    assert!(merged.refused.is_empty(), "{:?}", merged.refused);
+    session.flush().unwrap();
+    (session.project().clone(), report)
 }

@@ -1,5 +1,8 @@
 //! Helpers shared by the integration tests: seeded data and naive reference implementations.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different subset of the helpers"
+)]
 
 use candle_core::{Device, Result, Tensor};
 
@@ -25,7 +28,10 @@ pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> Result<f32> {
 }
 
 /// Naive depthwise convolution: one bounds-checked multiply-add per tap and output pixel.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the reference mirrors the op's parameters one to one"
+)]
 pub fn depthwise_naive(
     x: &[f32],
     (n, c, h, w): (usize, usize, usize, usize),

@@ -66,7 +66,10 @@ impl Geometry {
 /// loops vectorise and need no border tests.
 // Always inlined: it must be compiled into the AVX2 clones of its multiversioned callers.
 #[inline(always)]
-#[allow(clippy::inline_always)]
+#[expect(
+    clippy::inline_always,
+    reason = "must be compiled into the AVX2 clones of its multiversioned callers"
+)]
 fn phase_plane(plane: &[f32], g: &Geometry, phased: &mut Vec<f32>) {
     phase_plane_clamped(plane, g, phased, Act::None);
 }
@@ -75,7 +78,10 @@ fn phase_plane(plane: &[f32], g: &Geometry, phased: &mut Vec<f32>) {
 /// as it would after the activation of a `ReLU`-family op).
 // Always inlined: it must be compiled into the AVX2 clones of its multiversioned callers.
 #[inline(always)]
-#[allow(clippy::inline_always)]
+#[expect(
+    clippy::inline_always,
+    reason = "must be compiled into the AVX2 clones of its multiversioned callers"
+)]
 fn phase_plane_clamped(plane: &[f32], g: &Geometry, phased: &mut Vec<f32>, input_act: Act) {
     let (lo, hi) = input_act.pass_range();
     let (s, pad, pw, rows) = (g.p.stride, g.p.padding, g.phase_width(), g.padded_rows());
@@ -114,7 +120,10 @@ fn phase_plane_clamped(plane: &[f32], g: &Geometry, phased: &mut Vec<f32>, input
 /// `out[x] += w0*a[x] + w1*b[x] + w2*c[x]`: one kernel row of a 3-wide kernel in one pass.
 // Always inlined: it must be compiled into the AVX2 clones of its multiversioned callers.
 #[inline(always)]
-#[allow(clippy::inline_always)]
+#[expect(
+    clippy::inline_always,
+    reason = "must be compiled into the AVX2 clones of its multiversioned callers"
+)]
 fn taps3(out: &mut [f32], a: &[f32], b: &[f32], c: &[f32], w: &[f32]) {
     let (w0, w1, w2) = (w[0], w[1], w[2]);
     let n = out.len();
@@ -126,7 +135,10 @@ fn taps3(out: &mut [f32], a: &[f32], b: &[f32], c: &[f32], w: &[f32]) {
 /// One output row: the sum over every kernel tap of weight × the tap's run of `phased`.
 // Always inlined: it must be compiled into the AVX2 clones of its multiversioned callers.
 #[inline(always)]
-#[allow(clippy::inline_always)]
+#[expect(
+    clippy::inline_always,
+    reason = "must be compiled into the AVX2 clones of its multiversioned callers"
+)]
 fn forward_row(out_row: &mut [f32], phased: &[f32], wk: &[f32], g: &Geometry, oy: usize) {
     let wo = g.wo;
     for ki in 0..g.kh {
@@ -170,7 +182,10 @@ fn geometry(input: &Layout, weight: &Layout, p: ConvParams, op: &str) -> Result<
 
 /// One plane of the forward kernel: phase the input, then every output row, finished with
 /// `clamp(v + bias, lo, hi)` while it is still in cache.
-#[allow(unsafe_code)] // the expansion dispatches to the AVX2 build with `unsafe`; the body is safe
+#[expect(
+    unsafe_code,
+    reason = "the multiversion expansion dispatches to the AVX2 build with `unsafe`; the body is safe"
+)]
 #[multiversion(targets("x86_64+avx2+fma"))]
 fn forward_plane(
     out: &mut [f32],
@@ -405,7 +420,10 @@ impl CustomOp2 for DepthwiseBwdInput {
 
 /// One plane of the input gradient: scatter into a phased, padded accumulator (the transpose
 /// of the forward gather: every tap adds one contiguous run), then gather the interior back.
-#[allow(unsafe_code)] // the expansion dispatches to the AVX2 build with `unsafe`; the body is safe
+#[expect(
+    unsafe_code,
+    reason = "the multiversion expansion dispatches to the AVX2 build with `unsafe`; the body is safe"
+)]
 #[multiversion(targets("x86_64+avx2+fma"))]
 fn input_grad_plane(gin: &mut [f32], gout: &[f32], wk: &[f32], g: &Geometry, acc: &mut Vec<f32>) {
     let (wo, kw) = (g.wo, g.kw);
@@ -432,7 +450,10 @@ fn input_grad_plane(gin: &mut [f32], gout: &[f32], wk: &[f32], g: &Geometry, acc
 }
 
 /// Adds one plane's weight gradient (one dot product per tap and output row) into `acc`.
-#[allow(unsafe_code)] // the expansion dispatches to the AVX2 build with `unsafe`; the body is safe
+#[expect(
+    unsafe_code,
+    reason = "the multiversion expansion dispatches to the AVX2 build with `unsafe`; the body is safe"
+)]
 #[multiversion(targets("x86_64+avx2+fma"))]
 fn weight_grad_plane(
     acc: &mut [f32],

@@ -57,7 +57,10 @@ pub(crate) fn gemm(
 
 /// [`gemm`] into a destination whose rows are `dst_rs` apart (a column block of a wider
 /// row-major matrix).
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a kernel's shapes and strides, kept flat like BLAS"
+)]
 pub(crate) fn gemm_strided(
     m: usize,
     n: usize,
@@ -83,7 +86,11 @@ pub(crate) fn gemm_strided(
     } else {
         Parallelism::None
     };
-    #[allow(unsafe_code, clippy::cast_possible_wrap)]
+    #[expect(
+        unsafe_code,
+        clippy::cast_possible_wrap,
+        reason = "gemm takes raw pointers and isize strides; bounds are asserted above"
+    )]
     // SAFETY: the asserts above keep every index the kernel touches inside the three slices:
     // dst is m×n row-major, a and b fit their shapes with the given strides. `dst` is borrowed
     // mutably, so it cannot alias `a` or `b`.
@@ -114,7 +121,7 @@ pub(crate) fn gemm_strided(
 
 #[cfg(test)]
 // Small integer products are exact in f32, so exact comparison is the right check.
-#[allow(clippy::float_cmp)]
+#[expect(clippy::float_cmp, reason = "small integer products are exact in f32")]
 mod tests {
     use super::*;
 

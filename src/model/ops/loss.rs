@@ -78,8 +78,15 @@ fn blocks(n: usize, hw: usize) -> Vec<(usize, usize, usize)> {
 /// vectorises (libm's `expf` is a scalar call). Cephes' `expf`: x = n·ln2 + r with |r| ≤ ln2/2 (ln2
 /// split in two for exactness), a degree-6 polynomial for e^r, and 2^n put in the exponent bits.
 #[inline(always)]
-#[allow(clippy::inline_always)] // must be compiled into the AVX2 clones of its callers
-#[allow(clippy::excessive_precision, clippy::unreadable_literal)] // Cephes' published constants
+#[expect(
+    clippy::inline_always,
+    reason = "must be compiled into the AVX2 clones of its multiversioned callers"
+)]
+#[expect(
+    clippy::excessive_precision,
+    clippy::unreadable_literal,
+    reason = "Cephes' published constants, as published"
+)]
 pub(crate) fn exp_approx(x: f32) -> f32 {
     let x = x.clamp(-87.0, 88.0);
     let n = (x * std::f32::consts::LOG2_E + 0.5).floor();
@@ -97,7 +104,10 @@ pub(crate) fn exp_approx(x: f32) -> f32 {
 
 /// Per-pixel max and log-sum-exp over classes for one block; class planes are strided by `hw`.
 #[inline(always)]
-#[allow(clippy::inline_always)] // must be compiled into the AVX2 clones of its callers
+#[expect(
+    clippy::inline_always,
+    reason = "must be compiled into the AVX2 clones of its multiversioned callers"
+)]
 fn log_sum_exp(logits: &[f32], c: usize, hw: usize, base: usize, len: usize) -> Vec<f32> {
     let mut max = logits[base..base + len].to_vec();
     for k in 1..c {
@@ -117,7 +127,10 @@ fn log_sum_exp(logits: &[f32], c: usize, hw: usize, base: usize, len: usize) -> 
 }
 
 /// [`log_sum_exp`] as its own AVX2-dispatched function, for the loss itself.
-#[allow(unsafe_code)] // the expansion dispatches to the AVX2 build with `unsafe`; the body is safe
+#[expect(
+    unsafe_code,
+    reason = "the multiversion expansion dispatches to the AVX2 build with `unsafe`; the body is safe"
+)]
 #[multiversion(targets("x86_64+avx2+fma"))]
 fn block_log_sum_exp(logits: &[f32], c: usize, hw: usize, base: usize, len: usize) -> Vec<f32> {
     log_sum_exp(logits, c, hw, base, len)
@@ -125,7 +138,10 @@ fn block_log_sum_exp(logits: &[f32], c: usize, hw: usize, base: usize, len: usiz
 
 /// The gradient of one block of pixels, `[C, len]`: `factor · (softmax − onehot)`, 0 where the
 /// label is `ignore`.
-#[allow(unsafe_code)] // the expansion dispatches to the AVX2 build with `unsafe`; the body is safe
+#[expect(
+    unsafe_code,
+    reason = "the multiversion expansion dispatches to the AVX2 build with `unsafe`; the body is safe"
+)]
 #[multiversion(targets("x86_64+avx2+fma"))]
 fn grad_block(
     logits: &[f32],

@@ -61,7 +61,10 @@ pub(crate) fn ensure_cpu(t: &Tensor, op: &str) -> Result<()> {
 /// (a plain `iter().sum()` must keep the sequential rounding order and stays scalar).
 // Always inlined: it must be compiled into the AVX2 clones of its multiversioned callers.
 #[inline(always)]
-#[allow(clippy::inline_always)]
+#[expect(
+    clippy::inline_always,
+    reason = "must be compiled into the AVX2 clones of its multiversioned callers"
+)]
 pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
@@ -85,7 +88,10 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
 /// `dst += alpha * src`, element-wise over the common length.
 // Always inlined: it must be compiled into the AVX2 clones of its multiversioned callers.
 #[inline(always)]
-#[allow(clippy::inline_always)]
+#[expect(
+    clippy::inline_always,
+    reason = "must be compiled into the AVX2 clones of its multiversioned callers"
+)]
 pub(crate) fn axpy(dst: &mut [f32], alpha: f32, src: &[f32]) {
     for (d, s) in dst.iter_mut().zip(src) {
         *d += alpha * s;

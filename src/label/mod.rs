@@ -1,0 +1,19 @@
+//! The edit model of annotations, with no GUI: what the Label workspace drives, and the one path by
+//! which annotations and `project.ron` change while a project is open.
+//!
+//! - [`session`]: the project open for editing, one undo/redo [`history`] and generation counter per
+//!   image, and the [`autosave`] worker that writes each change atomically about a second after it;
+//! - [`merge`]: background jobs return what they changed and the session merges it, so an edit made
+//!   while a job runs is never lost.
+
+pub mod autosave;
+pub mod edit;
+pub mod history;
+pub mod merge;
+pub mod session;
+
+pub use autosave::{AutosaveOptions, SaveReport, SaveTarget};
+pub use edit::InstanceEdit;
+pub use history::{Edit, History, MAX_UNDO};
+pub use merge::{AnnotationChange, MergeReport, ProjectChanges};
+pub use session::{EditError, LabelSession, SaveState};

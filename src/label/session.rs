@@ -1,0 +1,299 @@
+//! A project open for editing: the project in memory, one undo/redo history and generation counter
+//! per edited image, and the autosave worker that makes each generation durable.
+//!
+//! Every change to annotations or `project.ron` goes through here: edits, undo and redo, and the
+//! changes background jobs return (see [`super::merge`]). An edit updates the project in memory at
+//! once, bumps the image's generation and queues the file; the worker reports back which generation
+//! is on disk, so "unsaved" is simply a generation newer than the durable one.
+
+use std::collections::HashMap;
+
+use super::autosave::{Autosave, AutosaveOptions, Payload, SaveReport, SaveTarget, Waker};
+use super::history::{Edit, History};
+use crate::project::{AnnotationState, Instance, Project, ProjectError};
+
+/// Why an edit was refused; the project is unchanged.
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    #[error("there is no image {0} in the project")]
+    NoSuchImage(usize),
+    #[error(
+        "the annotation file of {image} could not be read and is kept as it is; fix or remove it first ({reason})"
+    )]
+    Broken { image: String, reason: String },
+    #[error(transparent)]
+    Invalid(#[from] ProjectError),
+}
+
+/// Edit state of one image.
+#[derive(Debug, Default)]
+struct ImageEdits {
+    history: History,
+    generation: u64,
+    durable: u64,
+    /// The last failed write, until a later one succeeds.
+    failure: Option<String>,
+}
+
+/// Where saving stands, for the status bar.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SaveState {
+    /// Files with changes not yet on disk.
+    pub unsaved: usize,
+    /// Files whose last write failed, each with the error.
+    pub failures: Vec<String>,
+}
+
+/// A project being edited.
+pub struct LabelSession {
+    project: Project,
+    /// Keyed by image file name, which stays valid when images are added.
+    images: HashMap<String, ImageEdits>,
+    project_generation: u64,
+    project_durable: u64,
+    project_failure: Option<String>,
+    autosave: Autosave,
+}
+
+impl LabelSession {
+    /// Opens `project` for editing and starts its autosave worker; `waker` is called when a save
+    /// report arrives.
+    pub fn open(project: Project, waker: Waker) -> std::io::Result<Self> {
+        Self::with_options(project, AutosaveOptions::default(), waker)
+    }
+
+    pub fn with_options(
+        project: Project,
+        options: AutosaveOptions,
+        waker: Waker,
+    ) -> std::io::Result<Self> {
+        let autosave = Autosave::start(project.root().to_path_buf(), options, waker)?;
+        Ok(Self {
+            project,
+            images: HashMap::new(),
+            project_generation: 0,
+            project_durable: 0,
+            project_failure: None,
+            autosave,
+        })
+    }
+
+    pub fn project(&self) -> &Project {
+        &self.project
+    }
+
+    fn key(&self, index: usize) -> Result<String, EditError> {
+        self.project
+            .file()
+            .images
+            .get(index)
+            .map(|i| i.file.clone())
+            .ok_or(EditError::NoSuchImage(index))
+    }
+
+    /// Changes the instances of image `index` by `change`, as one undoable edit called `name`.
+    /// Returns whether anything changed; an edit that leaves an invalid annotation is refused.
+    pub fn edit(
+        &mut self,
+        index: usize,
+        name: &str,
+        change: impl FnOnce(&mut Vec<Instance>),
+    ) -> Result<bool, EditError> {
+        let key = self.key(index)?;
+        if let Some(reason) = self.project.broken_reason(index) {
+            return Err(EditError::Broken {
+                image: key,
+                reason: reason.to_owned(),
+            });
+        }
+        let before = self.project.instances(index).to_vec();
+        let mut after = before.clone();
+        change(&mut after);
+        if after == before {
+            return Ok(false);
+        }
+        self.apply(index, &key, after.clone())?;
+        self.images.entry(key).or_default().history.record(Edit {
+            name: name.to_owned(),
+            before,
+            after,
+        });
+        Ok(true)
+    }
+
+    /// Replaces the instances of image `index`, as one undoable edit.
+    pub fn set_instances(
+        &mut self,
+        index: usize,
+        name: &str,
+        instances: Vec<Instance>,
+    ) -> Result<bool, EditError> {
+        self.edit(index, name, |list| *list = instances)
+    }
+
+    /// Takes back the last edit of image `index`; returns its name.
+    pub fn undo(&mut self, index: usize) -> Result<Option<String>, EditError> {
+        self.step(index, true)
+    }
+
+    /// Makes the last undone edit of image `index` again; returns its name.
+    pub fn redo(&mut self, index: usize) -> Result<Option<String>, EditError> {
+        self.step(index, false)
+    }
+
+    fn step(&mut self, index: usize, back: bool) -> Result<Option<String>, EditError> {
+        let key = self.key(index)?;
+        let Some(edits) = self.images.get_mut(&key) else {
+            return Ok(None);
+        };
+        let edit = if back {
+            edits.history.undo()
+        } else {
+            edits.history.redo()
+        };
+        let Some(edit) = edit else { return Ok(None) };
+        let name = edit.name.clone();
+        let state = if back {
+            edit.before.clone()
+        } else {
+            edit.after.clone()
+        };
+        if let Err(err) = self.apply(index, &key, state) {
+            // The history stays consistent with the project: step it back the other way.
+            if let Some(edits) = self.images.get_mut(&key) {
+                if back {
+                    edits.history.redo();
+                } else {
+                    edits.history.undo();
+                }
+            }
+            return Err(err);
+        }
+        Ok(Some(name))
+    }
+
+    /// Sets the instances in memory, bumps the generation and queues the file. Not recorded in the
+    /// history (callers do that).
+    pub(crate) fn apply(
+        &mut self,
+        index: usize,
+        key: &str,
+        instances: Vec<Instance>,
+    ) -> Result<(), EditError> {
+        let annotation = self.project.annotation_for(index, instances)?;
+        let state = annotation
+            .clone()
+            .map_or(AnnotationState::Unlabelled, AnnotationState::Labelled);
+        self.project.set_annotation_state(index, state);
+        let edits = self.images.entry(key.to_owned()).or_default();
+        edits.generation += 1;
+        self.autosave.queue(
+            SaveTarget::Annotation(key.to_owned()),
+            edits.generation,
+            Payload::Annotation(annotation),
+        );
+        Ok(())
+    }
+
+    /// Queues `project.ron` after a change to the project in memory.
+    pub(crate) fn project_changed(&mut self) {
+        self.project_generation += 1;
+        self.autosave.queue(
+            SaveTarget::ProjectFile,
+            self.project_generation,
+            Payload::ProjectFile(self.project.file().clone()),
+        );
+    }
+
+    pub(crate) fn project_mut(&mut self) -> &mut Project {
+        &mut self.project
+    }
+
+    /// The generation of image `index`: 0 until its first change in this session, then one more
+    /// for every edit, undo, redo or merged change.
+    pub fn generation(&self, index: usize) -> u64 {
+        self.edits(index).map_or(0, |e| e.generation)
+    }
+
+    /// The newest generation of image `index` known to be on disk.
+    pub fn durable_generation(&self, index: usize) -> u64 {
+        self.edits(index).map_or(0, |e| e.durable)
+    }
+
+    fn edits(&self, index: usize) -> Option<&ImageEdits> {
+        let key = &self.project.file().images.get(index)?.file;
+        self.images.get(key)
+    }
+
+    pub fn undo_name(&self, index: usize) -> Option<&str> {
+        self.edits(index).and_then(|e| e.history.undo_name())
+    }
+
+    pub fn redo_name(&self, index: usize) -> Option<&str> {
+        self.edits(index).and_then(|e| e.history.redo_name())
+    }
+
+    /// Reads the autosave worker's reports; returns them (failures are for the user to see).
+    pub fn poll_saves(&mut self) -> Vec<SaveReport> {
+        let reports = self.autosave.reports();
+        self.note_reports(&reports);
+        reports
+    }
+
+    /// Like [`Self::poll_saves`], waiting up to `timeout` for the next report (headless tools).
+    pub fn wait_saves(&mut self, timeout: std::time::Duration) -> Vec<SaveReport> {
+        let reports = self.autosave.wait_reports(timeout);
+        self.note_reports(&reports);
+        reports
+    }
+
+    fn note_reports(&mut self, reports: &[SaveReport]) {
+        for report in reports {
+            let (durable, failure) = match &report.target {
+                SaveTarget::ProjectFile => (&mut self.project_durable, &mut self.project_failure),
+                SaveTarget::Annotation(key) => {
+                    let edits = self.images.entry(key.clone()).or_default();
+                    (&mut edits.durable, &mut edits.failure)
+                }
+            };
+            match &report.outcome {
+                Ok(()) => {
+                    *durable = (*durable).max(report.generation);
+                    *failure = None;
+                }
+                Err(err) => *failure = Some(err.clone()),
+            }
+        }
+    }
+
+    /// Where saving stands (after [`Self::poll_saves`]).
+    pub fn save_state(&self) -> SaveState {
+        let mut state = SaveState::default();
+        let files = self
+            .images
+            .values()
+            .map(|e| (e.generation, e.durable, &e.failure))
+            .chain(std::iter::once((
+                self.project_generation,
+                self.project_durable,
+                &self.project_failure,
+            )));
+        for (generation, durable, failure) in files {
+            if generation > durable {
+                state.unsaved += 1;
+                if let Some(failure) = failure {
+                    state.failures.push(failure.clone());
+                }
+            }
+        }
+        state.failures.sort();
+        state
+    }
+
+    /// Writes everything changed so far and waits until it is on disk.
+    pub fn flush(&mut self) -> Result<(), String> {
+        let result = self.autosave.flush();
+        self.poll_saves();
+        result
+    }
+}

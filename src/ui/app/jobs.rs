@@ -1,0 +1,284 @@
+//! The app's own background jobs (opening a project, importing, the folder dialog) and what their
+//! results do. Each is started through the job registry and drained here, in one place.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::StudioApp;
+use crate::import::{MaskImportOptions, MaskImportReport, import_masks};
+use crate::label::{LabelSession, ProjectChanges};
+use crate::project::Project;
+use crate::ui::forms::FolderField;
+use crate::ui::jobs::{JobError, JobHandle, JobKind, JobMessage};
+use crate::ui::widgets::ImageCache;
+use crate::ui::workspace::{OpenProject, Selection};
+
+/// A running job of the app, with what its result is for.
+pub(super) enum AppJob {
+    Open {
+        path: PathBuf,
+        handle: JobHandle<Project>,
+    },
+    Import {
+        /// The project the photos go into (the open one).
+        root: PathBuf,
+        handle: JobHandle<(ProjectChanges, MaskImportReport)>,
+    },
+    PickFolder {
+        field: FolderField,
+        started: Instant,
+        handle: JobHandle<Option<PathBuf>>,
+    },
+}
+
+impl StudioApp {
+    pub(super) fn start_open(&mut self, ctx: &egui::Context, path: PathBuf) {
+        if self.jobs.is_running(JobKind::Import) {
+            self.toasts.warning(
+                "An import is running into the open project; wait for it or cancel it first",
+            );
+            return;
+        }
+        let worker_path = path.clone();
+        let started = self.jobs.start(
+            JobKind::OpenProject,
+            format!("Opening {}", path.display()),
+            ctx,
+            move |job| {
+                job.progress().start_stage("reading annotations", 0);
+                Project::open(&worker_path).map_err(JobError::from)
+            },
+        );
+        match started {
+            Ok(handle) => self.app_jobs.push(AppJob::Open { path, handle }),
+            Err(err) => self.toasts.warning(err.to_string()),
+        }
+    }
+
+    pub(super) fn start_import(&mut self, ctx: &egui::Context, options: MaskImportOptions) {
+        let Some(open) = &self.open else {
+            self.toasts.error("Open a project to import into");
+            return;
+        };
+        if self.jobs.is_running(JobKind::Import) {
+            self.toasts
+                .warning("An import is already running; wait for it or cancel it");
+            return;
+        }
+        // The import reads a snapshot; the project in memory goes on being edited meanwhile.
+        let snapshot = open.project().clone();
+        let root = snapshot.root().to_path_buf();
+        let started = self
+            .jobs
+            .start(JobKind::Import, "Importing", ctx, move |job| {
+                import_masks(&snapshot, &options, job.progress()).map_err(JobError::from)
+            });
+        match started {
+            Ok(handle) => {
+                self.dialog = crate::ui::commands::Dialog::None;
+                self.app_jobs.push(AppJob::Import { root, handle });
+            }
+            Err(err) => self.toasts.warning(err.to_string()),
+        }
+    }
+
+    pub(super) fn start_folder_pick(&mut self, ctx: &egui::Context, field: FolderField) {
+        let started = self
+            .jobs
+            .start(JobKind::PickFolder, "Choosing a folder", ctx, |_| {
+                Ok(rfd::FileDialog::new().pick_folder())
+            });
+        match started {
+            Ok(handle) => self.app_jobs.push(AppJob::PickFolder {
+                field,
+                started: Instant::now(),
+                handle,
+            }),
+            Err(err) => self.toasts.warning(err.to_string()),
+        }
+    }
+
+    /// Drains every app job; finished ones are handled and dropped.
+    pub(super) fn poll_jobs(&mut self, ctx: &egui::Context) {
+        for mut job in std::mem::take(&mut self.app_jobs) {
+            let running = match &mut job {
+                AppJob::Open { path, handle } => match finished(handle.drain(), &mut self.toasts) {
+                    None => true,
+                    Some(Ok(project)) => {
+                        let path = path.clone();
+                        self.project_opened(ctx, project, &path);
+                        false
+                    }
+                    Some(Err(JobError::Cancelled)) => {
+                        self.toasts.info("Opening cancelled");
+                        false
+                    }
+                    Some(Err(err)) => {
+                        self.toasts
+                            .error(format!("Cannot open the project: {}", failure(&err)));
+                        false
+                    }
+                },
+                AppJob::Import { root, handle } => {
+                    match finished(handle.drain(), &mut self.toasts) {
+                        None => true,
+                        Some(Ok((changes, report))) => {
+                            let root = root.clone();
+                            self.import_finished(&root, changes, &report);
+                            false
+                        }
+                        Some(Err(JobError::Cancelled)) => {
+                            self.toasts
+                                .info("Import cancelled; the project is as it was");
+                            false
+                        }
+                        Some(Err(err)) => {
+                            self.toasts
+                                .error(format!("Import failed: {}", failure(&err)));
+                            false
+                        }
+                    }
+                }
+                AppJob::PickFolder {
+                    field,
+                    started,
+                    handle,
+                } => match finished(handle.drain(), &mut self.toasts) {
+                    None => true,
+                    Some(Ok(Some(path))) => {
+                        self.forms.set_folder(*field, &path);
+                        false
+                    }
+                    Some(_) => {
+                        // rfd returns None at once when no dialog backend exists: say so.
+                        if started.elapsed() < Duration::from_millis(300) {
+                            self.toasts.warning(
+                                "No folder dialog is available here; type the path instead",
+                            );
+                        }
+                        false
+                    }
+                },
+            };
+            if running {
+                self.app_jobs.push(job);
+            }
+        }
+    }
+
+    pub(super) fn project_opened(&mut self, ctx: &egui::Context, project: Project, path: &Path) {
+        if let Some(open) = &mut self.open
+            && let Err(err) = open.session.flush()
+        {
+            self.toasts.error(format!(
+                "{} was not opened: the open project has changes that cannot be saved ({err})",
+                path.display()
+            ));
+            return;
+        }
+        let waker_ctx = ctx.clone();
+        let session =
+            match LabelSession::open(project, Arc::new(move || waker_ctx.request_repaint())) {
+                Ok(session) => session,
+                Err(err) => {
+                    self.toasts
+                        .error(format!("Cannot start the autosave worker: {err}"));
+                    return;
+                }
+            };
+        self.settings.remember(path);
+        let project = session.project();
+        let broken: Vec<&str> = project
+            .annotations()
+            .iter()
+            .filter_map(|a| a.broken_reason())
+            .collect();
+        if let Some(first) = broken.first() {
+            self.toasts.warning(format!(
+                "{} annotation file(s) could not be read and were left untouched; first: {first}",
+                broken.len()
+            ));
+        }
+        let mut selection = Selection {
+            image: (!project.file().images.is_empty()).then_some(0),
+            instance: None,
+        };
+        let mut scroll = false;
+        if let Some(name) = self.initial_image.take() {
+            match project.image_index(&name) {
+                Some(i) => {
+                    selection.image = Some(i);
+                    scroll = true;
+                }
+                None => self
+                    .toasts
+                    .warning(format!("No image {name:?} in the project")),
+            }
+        }
+        for workspace in self.workspaces.iter_mut() {
+            workspace.project_opened(project);
+        }
+        self.workspaces.browse.list.scroll_to_selected = scroll;
+        // The previous project (if any) writes what is pending as it is dropped.
+        self.open = Some(OpenProject {
+            session,
+            selection,
+            images: ImageCache::new(ctx),
+        });
+    }
+
+    fn import_finished(&mut self, root: &Path, changes: ProjectChanges, report: &MaskImportReport) {
+        let Some(open) = self.open.as_mut().filter(|o| o.project().root() == root) else {
+            // Opening another project is refused while an import runs, so this cannot happen;
+            // should it, the photos are on disk but not listed, and the user must know.
+            self.toasts.error(format!(
+                "The import into {} finished after its project was closed; its photos are in images/ but not listed",
+                root.display()
+            ));
+            return;
+        };
+        let merged = open.session.merge(changes);
+        if open.selection.image.is_none() && !open.project().file().images.is_empty() {
+            open.selection.image = Some(0);
+        }
+        self.toasts.info(format!(
+            "Imported {} photos in {:.1} s: {} labelled, {} instances",
+            report.photos, report.seconds, report.labelled, report.instances
+        ));
+        for problem in report
+            .skipped
+            .iter()
+            .chain(&report.warnings)
+            .chain(&merged.conflicts)
+            .chain(&merged.refused)
+            .take(6)
+        {
+            self.toasts.warning(problem.clone());
+        }
+    }
+}
+
+/// The result once a job has finished; its log lines become toasts on the way.
+fn finished<T>(
+    messages: Vec<JobMessage<T, ()>>,
+    toasts: &mut crate::ui::toasts::Toasts,
+) -> Option<Result<T, JobError>> {
+    let mut result = None;
+    for message in messages {
+        match message {
+            JobMessage::Event(()) => {}
+            JobMessage::Log(level, text) => toasts.log(level, text),
+            JobMessage::Finished(r) => result = Some(r),
+        }
+    }
+    result
+}
+
+fn failure(err: &JobError) -> String {
+    match err {
+        JobError::Cancelled => "cancelled".into(),
+        JobError::Failed(message) => message.clone(),
+        JobError::Died => "the worker stopped unexpectedly".into(),
+    }
+}
