@@ -1,7 +1,6 @@
 //! The seed's real photos imported from their masks and exported again reproduce the masks.
 //!
 //! Reads `../shared/data/atwork` at run time; nothing derived from it is written outside a temp folder.
-#![allow(clippy::unwrap_used)] // A test that cannot set up fails loudly, which is what it should do.
 
 mod common;
 

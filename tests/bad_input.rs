@@ -1,5 +1,8 @@
 //! Bad input gets a clear message naming the file and the problem, and everything else still loads.
-#![allow(clippy::unwrap_used)] // A test that cannot set up fails loudly, which is what it should do.
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test that cannot set up fails loudly, which is what it should do"
+)]
 
 mod common;
 

@@ -5,7 +5,10 @@
 //! The process under test is `segstudio autosave-drill`, which edits through the label session as
 //! the studio does and prints what is durable; the tests kill it at the moments it announces, so
 //! nothing here sleeps a fixed time or looks at a clock.
-#![allow(clippy::unwrap_used)] // A test that cannot set up fails loudly, which is what it should do.
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test that cannot set up fails loudly, which is what it should do"
+)]
 
 mod common;
 

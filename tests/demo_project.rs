@@ -1,5 +1,8 @@
 //! The demo project: deterministic, and its ground truth reproduces the rendered objects.
-#![allow(clippy::unwrap_used)] // A test that cannot set up fails loudly, which is what it should do.
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test that cannot set up fails loudly, which is what it should do"
+)]
 
 use std::collections::BTreeMap;
 use std::path::Path;

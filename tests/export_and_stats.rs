@@ -1,5 +1,4 @@
 //! Mask export and statistics against hand-counted pixels.
-#![allow(clippy::unwrap_used)] // A test that cannot set up fails loudly, which is what it should do.
 
 mod common;
 

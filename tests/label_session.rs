@@ -1,7 +1,10 @@
 //! The label session: edits, undo and redo reach the files through the autosave worker; schema-1
 //! projects open and are upgraded on save; job results merge without losing edits; a failing write
 //! is reported and retried.
-#![allow(clippy::unwrap_used)] // A test that cannot set up fails loudly, which is what it should do.
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test that cannot set up fails loudly, which is what it should do"
+)]
 
 mod common;
 

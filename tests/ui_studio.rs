@@ -1,6 +1,9 @@
 //! The studio window driven like a user would: open a project, pick an image, zoom, read the class
 //! list, use shortcuts from the command list, edit while an import runs.
-#![allow(clippy::unwrap_used)] // A test that cannot set up fails loudly, which is what it should do.
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test that cannot set up fails loudly, which is what it should do"
+)]
 
 mod common;
 
@@ -184,6 +187,16 @@ fn fill_import_form(harness: &mut Harness<'_, StudioApp>, src: &Path) {
     harness.run_steps(1);
 }
 
+/// Ctrl+I, the form, Import: the import runs in the background.
+fn start_import_into_open_project(harness: &mut Harness<'_, StudioApp>, src: &Path) {
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::I);
+    harness.run_steps(2);
+    fill_import_form(harness, src);
+    harness.get_by_label("Import").click();
+    harness.run_steps(2);
+    assert!(harness.state().jobs.is_running(JobKind::Import));
+}
+
 #[test]
 fn import_from_the_start_screen_creates_and_opens_the_project() {
     let src = import_source(3, 40, 30, 2);
@@ -311,12 +324,7 @@ fn an_import_running_while_an_image_is_edited_keeps_the_edit_and_a_second_import
     let src = import_source(80, 640, 480, 16);
     let mut harness = open_studio(dir.path());
 
-    harness.key_press_modifiers(Modifiers::COMMAND, Key::I);
-    harness.run_steps(2);
-    fill_import_form(&mut harness, src.path());
-    harness.get_by_label("Import").click();
-    harness.run_steps(2);
-    assert!(harness.state().jobs.is_running(JobKind::Import));
+    start_import_into_open_project(&mut harness, src.path());
 
     // Meanwhile: select instance #1 of the first photo and delete it with the Delete key.
     harness.get_by_label("#1 nut").click();
@@ -412,4 +420,44 @@ fn undo_and_redo_of_an_edit_reach_the_file() {
         2
     );
     harness.get_by_label("All changes saved");
+}
+
+#[test]
+fn the_status_bar_lists_a_running_import_and_cancels_it() {
+    let (dir, _project) = common::tiny_project(1);
+    let src = import_source(80, 640, 480, 16);
+    let mut harness = open_studio(dir.path());
+    start_import_into_open_project(&mut harness, src.path());
+    harness.get_by_label_contains("Importing: importing photos and masks");
+    harness.get_by_label("Cancel").click();
+    step_until(&mut harness, "the import to stop", |app| {
+        !app.jobs.is_running(JobKind::Import) && !app.is_busy()
+    });
+    let toasts = harness.state().toasts.texts().join("\n");
+    assert!(toasts.contains("Import cancelled"), "{toasts}");
+    assert!(
+        !toasts.contains("failed"),
+        "a cancel is not a failure: {toasts}"
+    );
+    assert_eq!(
+        harness
+            .state()
+            .open
+            .as_ref()
+            .unwrap()
+            .project()
+            .file()
+            .images
+            .len(),
+        1
+    );
+    let reopened = Project::open(dir.path()).unwrap();
+    assert_eq!(reopened.file().images.len(), 1);
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("images"))
+            .unwrap()
+            .count(),
+        1,
+        "the cancelled import took its photos back"
+    );
 }

@@ -88,17 +88,8 @@ pub fn run_job<T>(display: Display, job: impl FnOnce(&Progress) -> T) -> T {
 }
 
 fn watch(progress: &Progress, stop: &AtomicBool, display: Display) {
-    let bar = (display == Display::Bar).then(|| {
-        let bar = indicatif::ProgressBar::new(0);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{msg} [{bar:30}] {pos}/{len} ({percent}%), {eta} left",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        bar
-    });
+    // The bar appears with the first stage that has a size (no "0/0" flash before the work starts).
+    let mut bar: Option<indicatif::ProgressBar> = None;
     let mut shown_stage = None::<String>;
     let mut last_tenth = 0;
     loop {
@@ -106,7 +97,8 @@ fn watch(progress: &Progress, stop: &AtomicBool, display: Display) {
         let stage = progress.stage();
         let (done, total) = progress.counts();
         let new_stage = shown_stage.as_deref() != Some(stage.as_str());
-        if let Some(bar) = &bar {
+        if display == Display::Bar && total > 0 {
+            let bar = bar.get_or_insert_with(new_bar);
             if new_stage {
                 // A new stage: the bar (and its ETA) starts over.
                 bar.reset();
@@ -114,7 +106,7 @@ fn watch(progress: &Progress, stop: &AtomicBool, display: Display) {
             }
             bar.set_length(total);
             bar.set_position(done);
-        } else if !stage.is_empty() {
+        } else if display == Display::Lines && !stage.is_empty() {
             let tenth = (done * 10).checked_div(total).unwrap_or(0);
             if new_stage || tenth > last_tenth {
                 let eta = progress
@@ -124,7 +116,7 @@ fn watch(progress: &Progress, stop: &AtomicBool, display: Display) {
                 last_tenth = tenth;
             }
         }
-        if new_stage {
+        if new_stage && (display != Display::Bar || total > 0) {
             shown_stage = Some(stage);
             last_tenth = 0;
         }
@@ -136,4 +128,16 @@ fn watch(progress: &Progress, stop: &AtomicBool, display: Display) {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+}
+
+fn new_bar() -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:30}] {pos}/{len} ({percent}%), {eta} left",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
 }

@@ -276,3 +276,102 @@ impl Jobs {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc::sync_channel;
+
+    fn drain_until_finished<T, E>(handle: &mut JobHandle<T, E>) -> Vec<JobMessage<T, E>> {
+        let mut all = Vec::new();
+        while !handle.is_done() {
+            all.extend(handle.drain());
+            std::thread::yield_now();
+        }
+        all
+    }
+
+    #[test]
+    fn events_stream_while_the_job_runs_and_a_second_of_a_kind_is_refused() {
+        let ctx = egui::Context::default();
+        let mut jobs = Jobs::default();
+        let (go, wait) = sync_channel::<()>(0);
+        let mut handle = jobs
+            .start(
+                JobKind::Import,
+                "test",
+                &ctx,
+                move |job: &JobContext<u32>| {
+                    for step in 1..=3 {
+                        job.emit(step);
+                    }
+                    job.log(log::Level::Warn, "halfway");
+                    wait.recv().ok();
+                    Ok("done")
+                },
+            )
+            .unwrap();
+        // The three steps arrive before the job ends (it waits for `go`).
+        let mut events = Vec::new();
+        while events.len() < 4 {
+            for m in handle.drain() {
+                match m {
+                    JobMessage::Event(e) => events.push(format!("event {e}")),
+                    JobMessage::Log(_, text) => events.push(text),
+                    JobMessage::Finished(_) => panic!("finished before it was let go"),
+                }
+            }
+        }
+        assert_eq!(events, ["event 1", "event 2", "event 3", "halfway"]);
+        assert!(jobs.is_running(JobKind::Import));
+        let refused = jobs.start(JobKind::Import, "again", &ctx, |_: &JobContext<()>| Ok(()));
+        assert!(matches!(
+            refused,
+            Err(StartError::AlreadyRunning(JobKind::Import))
+        ));
+        assert_eq!(jobs.statuses().len(), 1);
+
+        go.send(()).unwrap();
+        let rest = drain_until_finished(&mut handle);
+        assert!(matches!(
+            rest.last(),
+            Some(JobMessage::Finished(Ok("done")))
+        ));
+        while jobs.is_running(JobKind::Import) {
+            std::thread::yield_now();
+        }
+        assert!(jobs.statuses().is_empty());
+    }
+
+    #[test]
+    fn a_cancelled_job_and_a_panicking_job_say_so() {
+        let ctx = egui::Context::default();
+        let mut jobs = Jobs::default();
+        let mut cancelled = jobs
+            .start(JobKind::Import, "cancel me", &ctx, |job: &JobContext<()>| {
+                while !job.progress().is_cancelled() {
+                    std::thread::yield_now();
+                }
+                Err::<(), _>(JobError::Cancelled)
+            })
+            .unwrap();
+        jobs.cancel(JobKind::Import);
+        let messages = drain_until_finished(&mut cancelled);
+        assert!(matches!(
+            messages.last(),
+            Some(JobMessage::Finished(Err(JobError::Cancelled)))
+        ));
+
+        let mut died = jobs
+            .start(JobKind::OpenProject, "panics", &ctx, |_: &JobContext<()>| {
+                assert!(!std::hint::black_box(true), "a bug in the job");
+                Ok(())
+            })
+            .unwrap();
+        let messages = drain_until_finished(&mut died);
+        assert!(matches!(
+            messages.last(),
+            Some(JobMessage::Finished(Err(JobError::Died)))
+        ));
+    }
+}

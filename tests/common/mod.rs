@@ -33,11 +33,13 @@ pub fn shared(test: &str, relative: &str, probe: &str) -> Option<PathBuf> {
         "{test}: {} is missing, and SEGSTUDIO_REQUIRE_SHARED=1 requires it",
         dir.join(probe).display()
     );
-    println!(
+    // Straight to stderr, past libtest's capture, so `cargo test` shows what it skipped.
+    let line = format!(
         "skipped {test}: {} is not here (the seed's data is read at run time, never committed; \
-         set SEGSTUDIO_SHARED to its folder)",
+         set SEGSTUDIO_SHARED to its folder)\n",
         dir.join(probe).display()
     );
+    std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes()).ok();
     None
 }
 

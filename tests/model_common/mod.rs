@@ -28,10 +28,6 @@ pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> Result<f32> {
 }
 
 /// Naive depthwise convolution: one bounds-checked multiply-add per tap and output pixel.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the reference mirrors the op's parameters one to one"
-)]
 pub fn depthwise_naive(
     x: &[f32],
     (n, c, h, w): (usize, usize, usize, usize),

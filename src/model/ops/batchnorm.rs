@@ -37,10 +37,6 @@ fn channel_planes(
 }
 
 /// (Σ (v − shift), Σ (v − shift)²) over one plane, in eight lanes so the loop vectorises.
-#[expect(
-    unsafe_code,
-    reason = "the multiversion expansion dispatches to the AVX2 build with `unsafe`; the body is safe"
-)]
 #[multiversion(targets("x86_64+avx2+fma"))]
 fn shifted_sums(plane: &[f32], shift: f32) -> (f64, f64) {
     let (mut a, mut b) = ([0f32; 8], [0f32; 8]);
@@ -64,10 +60,6 @@ fn shifted_sums(plane: &[f32], shift: f32) -> (f64, f64) {
 }
 
 /// `o = act(x·scale + shift)` over one plane.
-#[expect(
-    unsafe_code,
-    reason = "the multiversion expansion dispatches to the AVX2 build with `unsafe`; the body is safe"
-)]
 #[multiversion(targets("x86_64+avx2+fma"))]
 fn normalize_plane(o: &mut [f32], xs: &[f32], (scale, shift): (f32, f32), act: Act) {
     let (lo, hi) = act.pass_range();
@@ -192,10 +184,6 @@ fn gate(y: f32, lo: f32, hi: f32) -> f32 {
 }
 
 /// (Σ g', Σ g'·(x − μ)) over one plane, g' = g where lo < y < hi (the activation passed), else 0.
-#[expect(
-    unsafe_code,
-    reason = "the multiversion expansion dispatches to the AVX2 build with `unsafe`; the body is safe"
-)]
 #[multiversion(targets("x86_64+avx2+fma"))]
 fn gated_sums(g: &[f32], y: &[f32], x: &[f32], mu: f32, (lo, hi): (f32, f32)) -> (f64, f64) {
     // Eight independent lanes so the loop vectorises.
@@ -221,10 +209,6 @@ fn gated_sums(g: &[f32], y: &[f32], x: &[f32], mu: f32, (lo, hi): (f32, f32)) ->
 }
 
 /// `d = k·(g' − s1 − (x − μ)·s2)` over one plane; `coef` is [k, s1, μ, s2].
-#[expect(
-    unsafe_code,
-    reason = "the multiversion expansion dispatches to the AVX2 build with `unsafe`; the body is safe"
-)]
 #[multiversion(targets("x86_64+avx2+fma"))]
 fn input_grad_plane(
     d: &mut [f32],

@@ -182,10 +182,6 @@ fn geometry(input: &Layout, weight: &Layout, p: ConvParams, op: &str) -> Result<
 
 /// One plane of the forward kernel: phase the input, then every output row, finished with
 /// `clamp(v + bias, lo, hi)` while it is still in cache.
-#[expect(
-    unsafe_code,
-    reason = "the multiversion expansion dispatches to the AVX2 build with `unsafe`; the body is safe"
-)]
 #[multiversion(targets("x86_64+avx2+fma"))]
 fn forward_plane(
     out: &mut [f32],
@@ -420,10 +416,6 @@ impl CustomOp2 for DepthwiseBwdInput {
 
 /// One plane of the input gradient: scatter into a phased, padded accumulator (the transpose
 /// of the forward gather: every tap adds one contiguous run), then gather the interior back.
-#[expect(
-    unsafe_code,
-    reason = "the multiversion expansion dispatches to the AVX2 build with `unsafe`; the body is safe"
-)]
 #[multiversion(targets("x86_64+avx2+fma"))]
 fn input_grad_plane(gin: &mut [f32], gout: &[f32], wk: &[f32], g: &Geometry, acc: &mut Vec<f32>) {
     let (wo, kw) = (g.wo, g.kw);
@@ -450,10 +442,6 @@ fn input_grad_plane(gin: &mut [f32], gout: &[f32], wk: &[f32], g: &Geometry, acc
 }
 
 /// Adds one plane's weight gradient (one dot product per tap and output row) into `acc`.
-#[expect(
-    unsafe_code,
-    reason = "the multiversion expansion dispatches to the AVX2 build with `unsafe`; the body is safe"
-)]
 #[multiversion(targets("x86_64+avx2+fma"))]
 fn weight_grad_plane(
     acc: &mut [f32],

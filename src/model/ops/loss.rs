@@ -84,7 +84,6 @@ fn blocks(n: usize, hw: usize) -> Vec<(usize, usize, usize)> {
 )]
 #[expect(
     clippy::excessive_precision,
-    clippy::unreadable_literal,
     reason = "Cephes' published constants, as published"
 )]
 pub(crate) fn exp_approx(x: f32) -> f32 {
@@ -127,10 +126,6 @@ fn log_sum_exp(logits: &[f32], c: usize, hw: usize, base: usize, len: usize) -> 
 }
 
 /// [`log_sum_exp`] as its own AVX2-dispatched function, for the loss itself.
-#[expect(
-    unsafe_code,
-    reason = "the multiversion expansion dispatches to the AVX2 build with `unsafe`; the body is safe"
-)]
 #[multiversion(targets("x86_64+avx2+fma"))]
 fn block_log_sum_exp(logits: &[f32], c: usize, hw: usize, base: usize, len: usize) -> Vec<f32> {
     log_sum_exp(logits, c, hw, base, len)
@@ -138,10 +133,6 @@ fn block_log_sum_exp(logits: &[f32], c: usize, hw: usize, base: usize, len: usiz
 
 /// The gradient of one block of pixels, `[C, len]`: `factor · (softmax − onehot)`, 0 where the
 /// label is `ignore`.
-#[expect(
-    unsafe_code,
-    reason = "the multiversion expansion dispatches to the AVX2 build with `unsafe`; the body is safe"
-)]
 #[multiversion(targets("x86_64+avx2+fma"))]
 fn grad_block(
     logits: &[f32],

@@ -239,3 +239,53 @@ fn decode(key: Key, path: &std::path::Path) -> Decoded {
         image.as_raw(),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_keeps_at_most_its_bound_and_always_the_photo_on_screen() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = MAX_PHOTOS + 6;
+        let paths: Vec<PathBuf> = (0..n)
+            .map(|i| {
+                let path = dir.path().join(format!("p{i}.png"));
+                image::RgbImage::from_pixel(8, 6, image::Rgb([i as u8, 0, 0]))
+                    .save(&path)
+                    .unwrap();
+                path
+            })
+            .collect();
+        let mut cache = ImageCache::new(&egui::Context::default());
+        // Step through every photo, one "frame" each, waiting for it as the view would.
+        for (i, path) in paths.iter().enumerate() {
+            loop {
+                cache.begin_frame();
+                if matches!(cache.photo(i, || path.clone()), PhotoState::Ready(_)) {
+                    break;
+                }
+                std::thread::yield_now();
+            }
+            assert!(cache.photos_cached() <= MAX_PHOTOS);
+        }
+        assert_eq!(cache.photos_cached(), MAX_PHOTOS);
+        assert!(cache.has_photo(n - 1), "the photo on screen stays");
+        assert!(!cache.has_photo(0), "the least recently used went first");
+
+        // A corrupt file is a failure with the reason, not an endless "loading".
+        let bad = dir.path().join("bad.png");
+        std::fs::write(&bad, b"not a png").unwrap();
+        loop {
+            cache.begin_frame();
+            match cache.photo(n, || bad.clone()) {
+                PhotoState::Failed(err) => {
+                    assert!(err.contains("bad.png"), "{err}");
+                    break;
+                }
+                PhotoState::Ready(_) => panic!("a corrupt photo decoded"),
+                PhotoState::Loading => std::thread::yield_now(),
+            }
+        }
+    }
+}
