@@ -120,6 +120,28 @@ pub fn encode_label_png(width: u32, height: u32, data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Encodes an 8-bit palette PNG: the index is the label, `palette` gives each index its colour (VOC
+/// masks read as pictures in any viewer and as label ids in any trainer).
+pub fn encode_palette_png(
+    width: u32,
+    height: u32,
+    data: &[u8],
+    palette: &[[u8; 3]; 256],
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, width, height);
+        encoder.set_color(png::ColorType::Indexed);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder.set_palette(palette.concat());
+        encoder.set_compression(png::Compression::Fast);
+        // Writing into a Vec cannot fail for a buffer of the declared size.
+        let mut writer = encoder.write_header().expect("PNG header into memory");
+        writer.write_image_data(data).expect("PNG data into memory");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

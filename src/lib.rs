@@ -15,7 +15,7 @@
 pub mod cli;
 pub mod demo;
 pub mod demo_project;
-pub mod export;
+pub mod formats;
 pub mod geometry;
 pub mod imageio;
 pub mod import;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::export::render_label_map;
+use crate::formats::render_label_map;
 use crate::project::{ImageStatus, Project, Split};
 
 /// Statistics of a project under its `full` variant.

@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use segstudio::export::export_masks;
+use segstudio::formats::export_masks;
 use segstudio::imageio::read_label_png;
 use segstudio::import::MaskImportOptions;
 use segstudio::progress::Progress;
@@ -41,7 +41,7 @@ fn atwork_import_reexport_reproduces_the_masks() {
     assert_eq!(reopened.annotations(), project.annotations());
 
     let out = dir.path().join("masks");
-    let exported = export_masks(&reopened, "full", &out, &Progress::default()).unwrap();
+    let exported = export_masks(&reopened, "full", None, &out, &Progress::default()).unwrap();
     assert_eq!(exported.written, 537);
 
     // IoU per object (class) per photo between the source mask (19 -> 0) and the re-export.

@@ -2,7 +2,7 @@
 
 mod common;
 
-use segstudio::export::{export_masks, render_label_map};
+use segstudio::formats::{export_masks, render_label_map};
 use segstudio::imageio::read_label_png;
 use segstudio::progress::Progress;
 use segstudio::project::{Instance, Part, Split, Tool, Variant, VariantTarget};
@@ -68,14 +68,14 @@ fn export_writes_labelled_images_only_and_stats_count_pixels_per_split() {
     );
 
     let out = dir.path().join("exports/masks");
-    let report = export_masks(&project, "full", &out, &Progress::default()).unwrap();
+    let report = export_masks(&project, "full", None, &out, &Progress::default()).unwrap();
     assert_eq!((report.written, report.skipped_unlabelled), (2, 1));
     let mask = read_label_png(&out.join("photo_001.png")).unwrap();
     assert_eq!((mask.width, mask.height), (64, 48));
     assert_eq!(mask.data.iter().filter(|&&v| v == 2).count(), 29);
     assert!(!out.join("photo_002.png").exists());
     assert!(
-        export_masks(&project, "nope", &out, &Progress::default())
+        export_masks(&project, "nope", None, &out, &Progress::default())
             .unwrap_err()
             .to_string()
             .contains("no variant \"nope\"")

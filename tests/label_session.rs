@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use segstudio::export::render_label_map;
+use segstudio::formats::render_label_map;
 use segstudio::label::{
     AnnotationChange, AutosaveOptions, EditError, InstanceEdit, LabelSession, ProjectChanges,
 };
@@ -173,6 +173,7 @@ fn a_job_result_never_overwrites_an_edit_made_while_it_ran() {
     let report = s.merge(ProjectChanges {
         new_images: Vec::new(),
         annotations: vec![import("photo_000.png"), import("photo_001.png")],
+        ..ProjectChanges::default()
     });
     assert_eq!(report.annotations_updated, 1);
     assert_eq!(report.conflicts.len(), 1, "{report:?}");

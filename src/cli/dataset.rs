@@ -7,7 +7,6 @@ use clap::{Args, Subcommand};
 
 use super::print_json;
 use super::progress::{Display, run_job};
-use crate::export::export_masks;
 use crate::import::{MaskImportOptions, import_masks, parse_split_counts};
 use crate::label::LabelSession;
 use crate::project::{Preset, Project};
@@ -22,12 +21,18 @@ pub struct NewArgs {
     /// Display name (default: the folder name).
     #[arg(long)]
     pub name: Option<String>,
+    /// Also create a class for every line of this labelme `labels.txt` (in its order, so the label
+    /// ids match labelme's; `__ignore__` and `_background_` are not classes).
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
     /// Photos plus class-id masks (8-bit greyscale or palette PNGs) become polygon instances.
     Masks(ImportMasksArgs),
+    /// LabelMe JSON files (polygon, rectangle, circle and mask shapes; embedded photos too).
+    Labelme(super::formats::ImportLabelmeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -53,25 +58,6 @@ pub struct ImportMasksArgs {
     #[arg(long)]
     pub simplify_px: Option<f32>,
     /// Print the report as one JSON object.
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum ExportCommand {
-    /// One 8-bit PNG per labelled image with the variant's label ids (0 background, 255 ignore).
-    Masks(ExportMasksArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct ExportMasksArgs {
-    #[arg(long)]
-    pub project: PathBuf,
-    /// Dataset variant (e.g. full, binary).
-    #[arg(long, default_value = "full")]
-    pub variant: String,
-    #[arg(long)]
-    pub out: PathBuf,
     #[arg(long)]
     pub json: bool,
 }
@@ -127,7 +113,17 @@ pub fn new_project(args: &NewArgs) -> anyhow::Result<()> {
         .name
         .clone()
         .unwrap_or_else(|| crate::project::default_name(&args.path));
-    let project = Project::create(&args.path, &name, preset)?;
+    let mut project = Project::create(&args.path, &name, preset)?;
+    if let Some(labels) = &args.labels {
+        let text = std::fs::read_to_string(labels)
+            .with_context(|| format!("cannot read {}", labels.display()))?;
+        for label in text.lines().map(str::trim) {
+            if !label.is_empty() && label != "__ignore__" && label != "_background_" {
+                project.add_class(label)?;
+            }
+        }
+        project.save_project_file()?;
+    }
     println!(
         "created project {:?} with {} classes in {}",
         project.file().name,
@@ -138,7 +134,10 @@ pub fn new_project(args: &NewArgs) -> anyhow::Result<()> {
 }
 
 pub fn import(cmd: &ImportCommand) -> anyhow::Result<()> {
-    let ImportCommand::Masks(args) = cmd;
+    let args = match cmd {
+        ImportCommand::Masks(args) => args,
+        ImportCommand::Labelme(args) => return super::formats::import_labelme(args),
+    };
     let project = open(&args.project)?;
     let settings = project.file().import.clone();
     let options = MaskImportOptions {
@@ -189,29 +188,6 @@ pub fn import(cmd: &ImportCommand) -> anyhow::Result<()> {
     }
     for s in &report.skipped {
         println!("skipped: {s}");
-    }
-    Ok(())
-}
-
-pub fn export(cmd: &ExportCommand) -> anyhow::Result<()> {
-    let ExportCommand::Masks(args) = cmd;
-    let project = open(&args.project)?;
-    let report = run_job(Display::for_command(args.json), |progress| {
-        export_masks(&project, &args.variant, &args.out, progress)
-    })?;
-    if args.json {
-        return print_json(&report);
-    }
-    println!(
-        "wrote {} masks ({}) to {} in {:.2} s; {} unlabelled images skipped",
-        report.written,
-        args.variant,
-        args.out.display(),
-        report.seconds,
-        report.skipped_unlabelled
-    );
-    for b in &report.skipped_broken {
-        println!("skipped broken: {b}");
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 
 mod dataset;
 mod drill;
+mod formats;
 mod model;
 mod progress;
 
@@ -29,9 +30,8 @@ pub enum Command {
     /// Import an existing dataset into a project.
     #[command(subcommand)]
     Import(dataset::ImportCommand),
-    /// Export a project's annotations.
-    #[command(subcommand)]
-    Export(dataset::ExportCommand),
+    /// Export a project's annotations in a format other tools read.
+    Export(formats::ExportArgs),
     /// Print dataset statistics.
     Stats(dataset::StatsArgs),
     /// Render the demo project (procedural photos of the 18 atWork objects with exact ground truth).
@@ -70,7 +70,7 @@ pub fn run(command: Command) -> i32 {
         Command::Studio(_) => unreachable!("the studio is started by main"),
         Command::New(args) => dataset::new_project(&args),
         Command::Import(cmd) => dataset::import(&cmd),
-        Command::Export(cmd) => dataset::export(&cmd),
+        Command::Export(args) => formats::export(&args),
         Command::Stats(args) => dataset::stats(&args),
         Command::Check(args) => dataset::check(&args),
         Command::Demo(args) => dataset::demo(&args),

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::session::LabelSession;
 use crate::project::fsio::atomic_write;
 use crate::project::{
-    AnnotationFile, AnnotationState, ImageEntry, Instance, SCHEMA_VERSION, image_stem,
+    AnnotationFile, AnnotationState, ClassId, ImageEntry, Instance, SCHEMA_VERSION, image_stem,
     to_ron_string,
 };
 
@@ -23,6 +23,12 @@ pub const CONFLICTS_DIR: &str = "conflicts";
 /// What a job changed.
 #[derive(Clone, Debug, Default)]
 pub struct ProjectChanges {
+    /// Classes the job needs that the project does not have yet (by name; ids are given on merging,
+    /// the instances below use [`ProjectChanges::class_ids`] to find theirs).
+    pub new_classes: Vec<String>,
+    /// The ids the job gave its new classes (parallel to `new_classes`), which the merge maps to the
+    /// project's real ids.
+    pub class_ids: Vec<ClassId>,
     /// New photos, already copied into `images/`, with their annotation files already written.
     pub new_images: Vec<(ImageEntry, AnnotationState)>,
     /// New instances for photos already in the project.
@@ -44,6 +50,8 @@ pub struct AnnotationChange {
 /// What a merge did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct MergeReport {
+    /// Classes created for the job's labels.
+    pub classes_added: Vec<String>,
     pub images_added: usize,
     pub annotations_updated: usize,
     /// One sentence per image whose edit won over the job's version, naming where that version is.
@@ -54,8 +62,11 @@ pub struct MergeReport {
 
 impl LabelSession {
     /// Merges `changes`; `project.ron` and the updated annotation files go through the autosave.
-    pub fn merge(&mut self, changes: ProjectChanges) -> MergeReport {
+    pub fn merge(&mut self, mut changes: ProjectChanges) -> MergeReport {
         let mut report = MergeReport::default();
+        if !changes.new_classes.is_empty() && !self.merge_classes(&mut changes, &mut report) {
+            return report;
+        }
         for (entry, state) in changes.new_images {
             if self.project().image_index(&entry.file).is_some() {
                 report.refused.push(format!(
@@ -74,6 +85,61 @@ impl LabelSession {
             self.merge_annotation(change, &mut report);
         }
         report
+    }
+
+    /// Adds the job's new classes (reusing one of the same name created meanwhile) and renumbers the
+    /// job's instances to the project's ids. Returns false when the classes cannot be added (then
+    /// nothing is merged and the files the job wrote are reported).
+    fn merge_classes(&mut self, changes: &mut ProjectChanges, report: &mut MergeReport) -> bool {
+        let mut renumber = std::collections::HashMap::new();
+        for (name, &job_id) in changes.new_classes.iter().zip(&changes.class_ids) {
+            let existing = self
+                .project()
+                .file()
+                .classes
+                .iter()
+                .find(|c| &c.name == name);
+            let id = match existing {
+                Some(class) => class.id,
+                None => match self.project_mut().add_class(name) {
+                    Ok(id) => {
+                        report.classes_added.push(name.clone());
+                        id
+                    }
+                    Err(err) => {
+                        report.refused.push(format!("{err}; nothing was merged"));
+                        return false;
+                    }
+                },
+            };
+            renumber.insert(job_id, id);
+        }
+        self.project_changed();
+        let fix = |instances: &mut Vec<Instance>| {
+            for inst in instances {
+                if let Some(&id) = renumber.get(&inst.class_id) {
+                    inst.class_id = id;
+                }
+            }
+        };
+        for (entry, state) in &mut changes.new_images {
+            if let AnnotationState::Labelled(annotation) = state {
+                let before = annotation.instances.clone();
+                fix(&mut annotation.instances);
+                if annotation.instances != before {
+                    // The job wrote the file with its own ids: write it again with the real ones.
+                    if let Err(err) =
+                        crate::project::write_annotation_file(self.project().root(), annotation)
+                    {
+                        report.refused.push(format!("{}: {err}", entry.file));
+                    }
+                }
+            }
+        }
+        for change in &mut changes.annotations {
+            fix(&mut change.instances);
+        }
+        true
     }
 
     fn merge_annotation(&mut self, change: AnnotationChange, report: &mut MergeReport) {

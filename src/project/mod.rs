@@ -365,6 +365,38 @@ impl Project {
         self.annotations.push(state);
     }
 
+    /// Adds a class named `name` with the next free id and a VOC-colormap colour: the `full` variant
+    /// gets a label for it, every other variant ignores it until the user groups it. Not saved.
+    pub fn add_class(&mut self, name: &str) -> Result<ClassId, ProjectError> {
+        let path = self.root.join(PROJECT_FILE);
+        let next = self.file.classes.iter().map(|c| c.id).max().unwrap_or(0) + 1;
+        if next > MAX_CLASS_ID {
+            return Err(ProjectError::Invalid {
+                path,
+                problems: vec![format!(
+                    "cannot add class {name:?}: ids 1..={MAX_CLASS_ID} are all taken"
+                )],
+            });
+        }
+        let mut classes = self.file.classes.clone();
+        classes.push(ClassDef {
+            id: next,
+            name: name.to_owned(),
+            color: crate::formats::palette::voc_colormap()[usize::from(next)],
+            size_mm: None,
+        });
+        let mut variants = self.file.variants.clone();
+        for variant in &mut variants {
+            if variant.name == FULL_VARIANT {
+                *variant = preset::full_variant(&classes);
+            } else {
+                variant.mapping.insert(next, VariantTarget::Ignore);
+            }
+        }
+        self.replace_classes(classes, variants)?;
+        Ok(next)
+    }
+
     /// Assigns image `index` to a split (or none) without saving.
     pub fn set_split(&mut self, index: usize, split: Option<Split>) {
         self.file.images[index].split = split;

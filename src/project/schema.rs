@@ -26,6 +26,11 @@ pub type ClassId = u16;
 /// The largest class id, so that every class fits in an 8-bit mask next to background and ignore.
 pub const MAX_CLASS_ID: ClassId = 254;
 
+/// The class id of an *ignore region*: an area the annotator marked as not to be learned from (a
+/// labelme `__ignore__` shape, a blurred distractor). It is no class of `project.ron`; every variant
+/// paints it with [`IGNORE_LABEL`], and statistics count it under no class.
+pub const IGNORE_CLASS: ClassId = 255;
+
 /// The label value of "ignore" in exported masks.
 pub const IGNORE_LABEL: u8 = 255;
 
@@ -228,4 +233,6 @@ pub enum Tool {
     Polygon,
     /// Exact ground truth written by the demo renderer.
     DemoRender,
+    /// Read from a LabelMe file.
+    LabelmeImport,
 }

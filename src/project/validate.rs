@@ -3,8 +3,8 @@
 use std::collections::{BTreeSet, HashSet};
 
 use super::schema::{
-    AnnotationFile, FULL_VARIANT, ImageEntry, MAX_CLASS_ID, ProjectFile, SCHEMA_VERSION,
-    VariantTarget,
+    AnnotationFile, FULL_VARIANT, IGNORE_CLASS, ImageEntry, MAX_CLASS_ID, ProjectFile,
+    SCHEMA_VERSION, VariantTarget,
 };
 use crate::geometry::Point;
 
@@ -136,7 +136,7 @@ pub fn annotation_problems(
         if !ids.insert(inst.id) {
             problems.push(format!("{at}: duplicate instance id"));
         }
-        if !project.classes.iter().any(|c| c.id == inst.class_id) {
+        if inst.class_id != IGNORE_CLASS && !project.classes.iter().any(|c| c.id == inst.class_id) {
             problems.push(format!("{at}: unknown class id {}", inst.class_id));
         }
         if inst.parts.is_empty() {

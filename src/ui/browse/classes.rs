@@ -116,9 +116,13 @@ fn instance_list_ui(
         .id_salt("instance-list")
         .show(ui, |ui| {
             for inst in instances {
-                let name = project
-                    .class(inst.class_id)
-                    .map_or("?", |c| c.name.as_str());
+                let name = if inst.class_id == crate::project::IGNORE_CLASS {
+                    "ignore region"
+                } else {
+                    project
+                        .class(inst.class_id)
+                        .map_or("?", |c| c.name.as_str())
+                };
                 let holes = match inst.hole_count() {
                     0 => String::new(),
                     1 => ", 1 hole".to_owned(),

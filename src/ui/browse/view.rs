@@ -7,7 +7,7 @@
 //! changes; outlines are vector lines on top.
 
 use super::BrowseAction;
-use crate::export::render_label_map;
+use crate::formats::render_label_map;
 use crate::project::Project;
 use crate::ui::commands::{Action, Command, action_button};
 use crate::ui::widgets::{ImageView, ImageViewOutput, PhotoState, ViewState, empty_view};
@@ -165,6 +165,8 @@ impl PhotoView {
         let labels = render_label_map(project.instances(index), project.full_variant(), w, h);
         let mut palette = [[255, 0, 255, 255]; 256];
         palette[0] = [0; 4];
+        // Ignore regions: a neutral grey, plainly not a class colour.
+        palette[usize::from(crate::project::IGNORE_LABEL)] = [128, 128, 128, 255];
         for (i, class) in project.file().classes.iter().enumerate() {
             let [r, g, b] = class.color;
             palette[i + 1] = [r, g, b, 255];

@@ -8,25 +8,16 @@ use std::path::Path;
 use std::time::Instant;
 
 use rayon::prelude::*;
-use serde::Serialize;
 
+use super::{ExportReport, find_variant, select_images};
 use crate::geometry::paint_polygon;
 use crate::imageio::encode_label_png;
 use crate::progress::Progress;
 use crate::project::fsio::{StagedOutput, atomic_write};
 use crate::project::{
-    IGNORE_LABEL, ImageStatus, Instance, Project, ProjectError, Variant, VariantTarget, image_stem,
+    IGNORE_CLASS, IGNORE_LABEL, Instance, Project, ProjectError, Split, Variant, VariantTarget,
+    image_stem,
 };
-
-/// What an export wrote.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct MaskExportReport {
-    pub written: usize,
-    pub skipped_unlabelled: usize,
-    /// Images whose annotation file is broken, each with the reason.
-    pub skipped_broken: Vec<String>,
-    pub seconds: f64,
-}
 
 /// Paints the instances of one image into a row-major label map of the given size.
 pub fn render_label_map(
@@ -39,6 +30,7 @@ pub fn render_label_map(
     let mut order: Vec<&Instance> = instances.iter().collect();
     order.sort_by_key(|inst| inst.order);
     for inst in order {
+        // Ignore regions (IGNORE_CLASS) are in no variant's mapping: they paint the ignore label.
         let value = match variant.mapping.get(&inst.class_id) {
             Some(VariantTarget::Label(l)) => *l,
             Some(VariantTarget::Ignore) | None => IGNORE_LABEL,
@@ -51,42 +43,50 @@ pub fn render_label_map(
     labels
 }
 
-/// Writes `out_dir/<image stem>.png` for every labelled image of the project; nothing appears in
-/// `out_dir` unless all of them are written.
+/// Paints instance ids (1, 2, … in list order; ignore regions use up their number but paint 0, as
+/// labelme2voc does; background 0) in draw order, for instance masks. More than 254 instances cannot be told apart in 8 bits: those share 254.
+pub fn render_instance_map(instances: &[Instance], width: u32, height: u32) -> Vec<u8> {
+    let mut ids = vec![0u8; width as usize * height as usize];
+    let mut next = 0usize;
+    let mut order: Vec<(u8, &Instance)> = instances
+        .iter()
+        .map(|inst| {
+            // Ignore regions take a number too (as labelme2voc counts them) but paint 0.
+            next += 1;
+            let value = u8::try_from(next).unwrap_or(254).min(254);
+            (
+                if inst.class_id == IGNORE_CLASS {
+                    0
+                } else {
+                    value
+                },
+                inst,
+            )
+        })
+        .collect();
+    order.sort_by_key(|(_, inst)| inst.order);
+    for (value, inst) in order {
+        for part in &inst.parts {
+            paint_polygon(part.rings(), &mut ids, width, height, value);
+        }
+    }
+    ids
+}
+
+/// Writes `out_dir/<image stem>.png` for every labelled image of the project (of `split`, or all);
+/// nothing appears in `out_dir` unless all of them are written.
 pub fn export_masks(
     project: &Project,
     variant_name: &str,
+    split: Option<Split>,
     out_dir: &Path,
     progress: &Progress,
-) -> Result<MaskExportReport, ProjectError> {
+) -> Result<ExportReport, ProjectError> {
     let started = Instant::now();
-    let variant = project.variant(variant_name).ok_or_else(|| {
-        let names: Vec<&str> = project
-            .file()
-            .variants
-            .iter()
-            .map(|v| v.name.as_str())
-            .collect();
-        ProjectError::Other(format!(
-            "no variant {variant_name:?}; the project has {}",
-            names.join(", ")
-        ))
-    })?;
+    let variant = find_variant(project, variant_name)?;
     // Masks appear in `out_dir` only once all are written: a cancelled export leaves it as it was.
     let staged = StagedOutput::create(out_dir)?;
-    let mut report = MaskExportReport::default();
-    let mut todo = Vec::new();
-    for (i, image) in project.file().images.iter().enumerate() {
-        match project.status(i) {
-            ImageStatus::Labelled => todo.push(i),
-            ImageStatus::Unlabelled => report.skipped_unlabelled += 1,
-            ImageStatus::Broken => report.skipped_broken.push(format!(
-                "{}: {}",
-                image.file,
-                project.broken_reason(i).unwrap_or_default()
-            )),
-        }
-    }
+    let (todo, mut report) = select_images(project, "masks", split);
     progress.start_stage("exporting masks", todo.len() as u64);
     todo.par_iter().try_for_each(|&i| {
         progress.check().map_err(|_| ProjectError::Cancelled)?;

@@ -1,0 +1,171 @@
+//! `export` in every format, and `import labelme`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, ValueEnum};
+
+use super::print_json;
+use super::progress::{Display, run_job};
+use crate::formats::{export_masks, export_voc};
+use crate::import::{ClassMapping, LabelmeImportOptions, UnknownLabels, import_labelme as import};
+use crate::label::LabelSession;
+use crate::project::{Project, Split};
+
+/// The formats `export` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// One 8-bit PNG per labelled image with the variant's label ids (0 background, 255 ignore).
+    Masks,
+    /// PASCAL VOC: JPEGImages, SegmentationClass and SegmentationObject palette PNGs, ImageSets.
+    Voc,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The format (also accepted as the first word: `export masks …`).
+    #[arg(value_enum)]
+    pub format_word: Option<ExportFormat>,
+    #[arg(long, value_enum)]
+    pub format: Option<ExportFormat>,
+    #[arg(long)]
+    pub project: PathBuf,
+    /// Dataset variant (e.g. full, binary).
+    #[arg(long, default_value = "full")]
+    pub variant: String,
+    /// Only the images of this split: train, val or test (default: all).
+    #[arg(long, value_parser = parse_split)]
+    pub split: Option<Split>,
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_split(text: &str) -> Result<Split, String> {
+    Split::ALL
+        .into_iter()
+        .find(|s| s.name() == text)
+        .ok_or_else(|| format!("the split is train, val or test, not {text:?}"))
+}
+
+pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
+    let format = match (args.format_word, args.format) {
+        (Some(a), Some(b)) if a != b => bail!("two formats given: {a:?} and {b:?}"),
+        (a, b) => a.or(b).unwrap_or(ExportFormat::Masks),
+    };
+    let project = Project::open(&args.project)?;
+    let report = run_job(Display::for_command(args.json), |progress| match format {
+        ExportFormat::Masks => {
+            export_masks(&project, &args.variant, args.split, &args.out, progress)
+        }
+        ExportFormat::Voc => export_voc(&project, &args.variant, args.split, &args.out, progress),
+    })?;
+    if args.json {
+        return print_json(&report);
+    }
+    println!(
+        "wrote {} images as {} ({}) to {} in {:.2} s; {} unlabelled images skipped",
+        report.written,
+        report.format,
+        args.variant,
+        args.out.display(),
+        report.seconds,
+        report.skipped_unlabelled
+    );
+    for b in &report.skipped_broken {
+        println!("skipped broken: {b}");
+    }
+    for w in &report.warnings {
+        println!("warning: {w}");
+    }
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct ImportLabelmeArgs {
+    #[arg(long)]
+    pub project: PathBuf,
+    /// LabelMe JSON files, or folders searched for them.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// A RON file mapping labels to classes: `(labels: {"person": Class("human"), "dog": Create,
+    /// "cat": Skip, "void": Ignore}, unknown: Create)`.
+    #[arg(long)]
+    pub map: Option<PathBuf>,
+    /// What to do with labels that name no class and are not in the map (overrides the map's).
+    #[arg(long, value_enum)]
+    pub unknown: Option<Unknown>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Unknown {
+    Create,
+    Skip,
+    Refuse,
+}
+
+pub fn import_labelme(args: &ImportLabelmeArgs) -> anyhow::Result<()> {
+    let project = Project::open(&args.project)?;
+    let mut mapping = match &args.map {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            ron::from_str::<ClassMapping>(&text).map_err(|e| {
+                anyhow::anyhow!(
+                    "{}:{}:{}: {}",
+                    path.display(),
+                    e.span.start.line,
+                    e.span.start.col,
+                    e.code
+                )
+            })?
+        }
+        None => ClassMapping::default(),
+    };
+    if let Some(unknown) = args.unknown {
+        mapping.unknown = match unknown {
+            Unknown::Create => UnknownLabels::Create,
+            Unknown::Skip => UnknownLabels::Skip,
+            Unknown::Refuse => UnknownLabels::Refuse,
+        };
+    }
+    let options = LabelmeImportOptions {
+        paths: args.paths.clone(),
+        mapping,
+        base_generations: std::collections::HashMap::new(),
+    };
+    let (changes, report) = run_job(Display::for_command(args.json), |progress| {
+        import(&project, &options, progress)
+    })?;
+    let mut session = LabelSession::open(project, std::sync::Arc::new(|| {}))?;
+    let merged = session.merge(changes);
+    session
+        .flush()
+        .map_err(|e| anyhow::anyhow!("the import could not be saved: {e}"))?;
+    for problem in merged.refused.iter().chain(&merged.conflicts) {
+        eprintln!("warning: {problem}");
+    }
+    if args.json {
+        return print_json(&report);
+    }
+    println!(
+        "read {} LabelMe files in {:.2} s: {} photos added, {} updated, {} instances",
+        report.files, report.seconds, report.photos_added, report.photos_updated, report.instances
+    );
+    if !report.classes_created.is_empty() {
+        println!("created classes: {}", report.classes_created.join(", "));
+    }
+    for (label, n) in &report.labels_skipped {
+        println!("skipped {n} shapes of {label:?}");
+    }
+    for w in &report.warnings {
+        println!("warning: {w}");
+    }
+    for s in &report.skipped {
+        println!("skipped: {s}");
+    }
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! Datasets in the formats other tools read, and the one rasteriser of annotations to labels.
+//!
+//! - [`masks`]: class-id masks of a variant (and [`render_label_map`], which every exporter, the
+//!   trainer and the studio's overlay share);
+//! - [`voc`]: PASCAL VOC (JPEGImages, SegmentationClass/Object palette PNGs, ImageSets, class names);
+//! - [`labelme`]: LabelMe JSON files, read into instances;
+//! - [`palette`]: the VOC colormap.
+//!
+//! Every export writes into a staging folder and moves its files into place only when all of them are
+//! written ([`crate::project::fsio::StagedOutput`]), so a cancelled or failed export leaves the output
+//! folder as it was.
+
+pub mod labelme;
+pub mod masks;
+pub mod palette;
+pub mod voc;
+
+pub use masks::{export_masks, render_instance_map, render_label_map};
+pub use voc::export_voc;
+
+use serde::Serialize;
+
+use crate::project::{ImageStatus, Project, ProjectError, Split, Variant};
+
+/// What an export wrote.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ExportReport {
+    pub format: String,
+    /// Images written.
+    pub written: usize,
+    pub skipped_unlabelled: usize,
+    /// Images whose annotation file is broken, each with the reason.
+    pub skipped_broken: Vec<String>,
+    /// What the format could not express, and similar notes.
+    pub warnings: Vec<String>,
+    pub seconds: f64,
+}
+
+/// The images an export writes: the labelled ones of `split` (all splits for `None`); the report
+/// starts with what was skipped.
+pub(crate) fn select_images(
+    project: &Project,
+    format: &str,
+    split: Option<Split>,
+) -> (Vec<usize>, ExportReport) {
+    let mut report = ExportReport {
+        format: format.to_owned(),
+        ..ExportReport::default()
+    };
+    let mut todo = Vec::new();
+    for (i, image) in project.file().images.iter().enumerate() {
+        if split.is_some_and(|s| image.split != Some(s)) {
+            continue;
+        }
+        match project.status(i) {
+            ImageStatus::Labelled => todo.push(i),
+            ImageStatus::Unlabelled => report.skipped_unlabelled += 1,
+            ImageStatus::Broken => report.skipped_broken.push(format!(
+                "{}: {}",
+                image.file,
+                project.broken_reason(i).unwrap_or_default()
+            )),
+        }
+    }
+    (todo, report)
+}
+
+/// The project's variant `name`, or an error listing the ones it has.
+pub(crate) fn find_variant<'a>(
+    project: &'a Project,
+    name: &str,
+) -> Result<&'a Variant, ProjectError> {
+    project.variant(name).ok_or_else(|| {
+        let names: Vec<&str> = project
+            .file()
+            .variants
+            .iter()
+            .map(|v| v.name.as_str())
+            .collect();
+        ProjectError::Other(format!(
+            "no variant {name:?}; the project has {}",
+            names.join(", ")
+        ))
+    })
+}
