@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 
 use super::print_json;
 use super::progress::{Display, run_job};
-use crate::formats::{export_masks, export_voc};
+use crate::formats::{export_coco, export_masks, export_voc};
 use crate::import::{ClassMapping, LabelmeImportOptions, UnknownLabels, import_labelme as import};
 use crate::label::LabelSession;
 use crate::project::{Project, Split};
@@ -19,6 +19,8 @@ pub enum ExportFormat {
     Masks,
     /// PASCAL VOC: JPEGImages, SegmentationClass and SegmentationObject palette PNGs, ImageSets.
     Voc,
+    /// COCO instances JSON with the photos (polygons; RLE for instances with holes).
+    Coco,
 }
 
 #[derive(Debug, Args)]
@@ -60,6 +62,7 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
             export_masks(&project, &args.variant, args.split, &args.out, progress)
         }
         ExportFormat::Voc => export_voc(&project, &args.variant, args.split, &args.out, progress),
+        ExportFormat::Coco => export_coco(&project, &args.variant, args.split, &args.out, progress),
     })?;
     if args.json {
         return print_json(&report);

@@ -3,6 +3,7 @@
 //! - [`masks`]: class-id masks of a variant (and [`render_label_map`], which every exporter, the
 //!   trainer and the studio's overlay share);
 //! - [`voc`]: PASCAL VOC (JPEGImages, SegmentationClass/Object palette PNGs, ImageSets, class names);
+//! - [`coco`]: COCO instances JSON (polygons, RLE where an instance has holes);
 //! - [`labelme`]: LabelMe JSON files, read into instances;
 //! - [`palette`]: the VOC colormap.
 //!
@@ -10,11 +11,13 @@
 //! written ([`crate::project::fsio::StagedOutput`]), so a cancelled or failed export leaves the output
 //! folder as it was.
 
+pub mod coco;
 pub mod labelme;
 pub mod masks;
 pub mod palette;
 pub mod voc;
 
+pub use coco::export_coco;
 pub use masks::{export_masks, render_instance_map, render_label_map};
 pub use voc::export_voc;
 
