@@ -277,8 +277,8 @@ mod tests {
         // 3 wide, 2 high:  row 0 = 0 1 1, row 1 = 0 0 1.
         let mask = [0, 1, 1, 0, 0, 1];
         let rle = Rle::encode(&mask, 3, 2);
-        // Columns: (0,0) | (1,0) | (1,1) → runs 3 zeros, 3 ones.
-        assert_eq!(rle.counts, [3, 3]);
+        // Column by column, top to bottom: 0 0 | 1 0 | 1 1 → runs of 2 zeros, 1 one, 1 zero, 2 ones.
+        assert_eq!(rle.counts, [2, 1, 1, 2]);
         assert_eq!(rle.size, [2, 3]);
         assert_eq!(rle.decode().unwrap(), mask);
         let starts_set = Rle::encode(&[1, 0, 0, 0], 2, 2);
