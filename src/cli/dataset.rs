@@ -8,7 +8,6 @@ use clap::{Args, Subcommand};
 use super::print_json;
 use super::progress::{Display, run_job};
 use crate::import::{MaskImportOptions, import_masks, parse_split_counts};
-use crate::label::LabelSession;
 use crate::project::{Preset, Project};
 
 #[derive(Debug, Args)]
@@ -157,15 +156,7 @@ pub fn import(cmd: &ImportCommand) -> anyhow::Result<()> {
     let (changes, report) = run_job(Display::for_command(args.json), |progress| {
         import_masks(&project, &options, progress)
     })?;
-    // The one path by which a project changes: merged through a session, written by its autosave.
-    let mut session = LabelSession::open(project, std::sync::Arc::new(|| {}))?;
-    let merged = session.merge(changes);
-    session
-        .flush()
-        .map_err(|e| anyhow::anyhow!("the import could not be saved: {e}"))?;
-    for refused in &merged.refused {
-        eprintln!("warning: {refused}");
-    }
+    super::merge_and_save(project, changes)?;
     if args.json {
         return print_json(&report);
     }

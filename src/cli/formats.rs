@@ -9,7 +9,6 @@ use super::print_json;
 use super::progress::{Display, run_job};
 use crate::formats::{export_coco, export_masks, export_voc};
 use crate::import::{ClassMapping, LabelmeImportOptions, UnknownLabels, import_labelme as import};
-use crate::label::LabelSession;
 use crate::project::{Project, Split};
 
 /// The formats `export` writes.
@@ -143,14 +142,7 @@ pub fn import_labelme(args: &ImportLabelmeArgs) -> anyhow::Result<()> {
     let (changes, report) = run_job(Display::for_command(args.json), |progress| {
         import(&project, &options, progress)
     })?;
-    let mut session = LabelSession::open(project, std::sync::Arc::new(|| {}))?;
-    let merged = session.merge(changes);
-    session
-        .flush()
-        .map_err(|e| anyhow::anyhow!("the import could not be saved: {e}"))?;
-    for problem in merged.refused.iter().chain(&merged.conflicts) {
-        eprintln!("warning: {problem}");
-    }
+    super::merge_and_save(project, changes)?;
     if args.json {
         return print_json(&report);
     }

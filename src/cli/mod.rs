@@ -91,6 +91,23 @@ pub fn run(command: Command) -> i32 {
     }
 }
 
+/// Merges a job's changes into the project through a label session (the one path by which a project
+/// changes) and waits until its autosave has written them; what could not be merged is a warning.
+fn merge_and_save(
+    project: crate::project::Project,
+    changes: crate::label::ProjectChanges,
+) -> anyhow::Result<()> {
+    let mut session = crate::label::LabelSession::open(project, std::sync::Arc::new(|| {}))?;
+    let merged = session.merge(changes);
+    session
+        .flush()
+        .map_err(|e| anyhow::anyhow!("the import could not be saved: {e}"))?;
+    for problem in merged.refused.iter().chain(&merged.conflicts) {
+        eprintln!("warning: {problem}");
+    }
+    Ok(())
+}
+
 /// Whether a command stopped because the user cancelled it (Ctrl+C).
 fn is_cancelled(err: &anyhow::Error) -> bool {
     matches!(
