@@ -13,7 +13,7 @@ use std::sync::Arc;
 use segstudio::formats::export_voc;
 use segstudio::formats::labelme::{objects, parse_labelme};
 use segstudio::imageio::read_label_png;
-use segstudio::import::{LabelmeImportOptions, import_labelme};
+use segstudio::import::{ImportOptions, import_labelme};
 use segstudio::label::LabelSession;
 use segstudio::progress::Progress;
 use segstudio::project::{IGNORE_CLASS, Preset, Project};
@@ -36,9 +36,9 @@ fn project_with_labels(root: &Path, labels: &Path) -> Project {
 }
 
 fn import(project: Project, data: &Path) -> Project {
-    let options = LabelmeImportOptions {
+    let options = ImportOptions {
         paths: vec![data.to_path_buf()],
-        ..LabelmeImportOptions::default()
+        ..ImportOptions::default()
     };
     let (changes, report) = import_labelme(&project, &options, &Progress::default()).unwrap();
     assert!(report.skipped.is_empty(), "{:?}", report.skipped);

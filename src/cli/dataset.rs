@@ -31,7 +31,13 @@ pub enum ImportCommand {
     /// Photos plus class-id masks (8-bit greyscale or palette PNGs) become polygon instances.
     Masks(ImportMasksArgs),
     /// LabelMe JSON files (polygon, rectangle, circle and mask shapes; embedded photos too).
-    Labelme(super::formats::ImportLabelmeArgs),
+    Labelme(super::formats::ImportForeignArgs),
+    /// COCO instances JSON (polygons, RLE and compressed RLE; photos beside it or in images/).
+    Coco(super::formats::ImportForeignArgs),
+    /// PASCAL VOC folders (SegmentationClass, SegmentationObject, JPEGImages, ImageSets).
+    Voc(super::formats::ImportForeignArgs),
+    /// YOLO segmentation datasets (data.yaml, images/, labels/).
+    Yolo(super::formats::ImportForeignArgs),
 }
 
 #[derive(Debug, Args)]
@@ -135,7 +141,18 @@ pub fn new_project(args: &NewArgs) -> anyhow::Result<()> {
 pub fn import(cmd: &ImportCommand) -> anyhow::Result<()> {
     let args = match cmd {
         ImportCommand::Masks(args) => args,
-        ImportCommand::Labelme(args) => return super::formats::import_labelme(args),
+        ImportCommand::Labelme(args) => {
+            return super::formats::import_foreign(super::formats::Foreign::Labelme, args);
+        }
+        ImportCommand::Coco(args) => {
+            return super::formats::import_foreign(super::formats::Foreign::Coco, args);
+        }
+        ImportCommand::Voc(args) => {
+            return super::formats::import_foreign(super::formats::Foreign::Voc, args);
+        }
+        ImportCommand::Yolo(args) => {
+            return super::formats::import_foreign(super::formats::Foreign::Yolo, args);
+        }
     };
     let project = open(&args.project)?;
     let settings = project.file().import.clone();

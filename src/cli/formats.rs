@@ -1,4 +1,4 @@
-//! `export` in every format, and `import labelme`.
+//! `export` in every format, and `import labelme|coco|voc|yolo`.
 
 use std::path::PathBuf;
 
@@ -7,8 +7,13 @@ use clap::{Args, ValueEnum};
 
 use super::print_json;
 use super::progress::{Display, run_job};
-use crate::formats::{export_coco, export_masks, export_voc};
-use crate::import::{ClassMapping, LabelmeImportOptions, UnknownLabels, import_labelme as import};
+use crate::formats::{
+    export_cityscapes, export_coco, export_labelme, export_masks, export_voc, export_yolo,
+};
+use crate::import::{
+    ClassMapping, ImportOptions, UnknownLabels, import_coco, import_labelme, import_voc,
+    import_yolo,
+};
 use crate::project::{Project, Split};
 
 /// The formats `export` writes.
@@ -20,6 +25,12 @@ pub enum ExportFormat {
     Voc,
     /// COCO instances JSON with the photos (polygons; RLE for instances with holes).
     Coco,
+    /// YOLO segmentation, Ultralytics layout with data.yaml (holes cannot be expressed).
+    Yolo,
+    /// A LabelMe 5.x JSON file beside each photo (parts with holes as mask shapes).
+    Labelme,
+    /// Cityscapes-style leftImg8bit and gtFine_labelIds PNGs.
+    Cityscapes,
 }
 
 #[derive(Debug, Args)]
@@ -62,6 +73,13 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
         }
         ExportFormat::Voc => export_voc(&project, &args.variant, args.split, &args.out, progress),
         ExportFormat::Coco => export_coco(&project, &args.variant, args.split, &args.out, progress),
+        ExportFormat::Yolo => export_yolo(&project, &args.variant, args.split, &args.out, progress),
+        ExportFormat::Labelme => {
+            export_labelme(&project, &args.variant, args.split, &args.out, progress)
+        }
+        ExportFormat::Cityscapes => {
+            export_cityscapes(&project, &args.variant, args.split, &args.out, progress)
+        }
     })?;
     if args.json {
         return print_json(&report);
@@ -85,12 +103,16 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
 }
 
 #[derive(Debug, Args)]
-pub struct ImportLabelmeArgs {
+pub struct ImportForeignArgs {
     #[arg(long)]
     pub project: PathBuf,
-    /// LabelMe JSON files, or folders searched for them.
+    /// LabelMe: JSON files or folders of them; COCO: the JSON files; VOC: the VOC folders; YOLO:
+    /// the dataset folders (with data.yaml) or the YAML files.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
+    /// COCO: the folder of the photos, when not beside the JSON file or in images/ there.
+    #[arg(long)]
+    pub images: Option<PathBuf>,
     /// A RON file mapping labels to classes: `(labels: {"person": Class("human"), "dog": Create,
     /// "cat": Skip, "void": Ignore}, unknown: Create)`.
     #[arg(long)]
@@ -109,7 +131,16 @@ pub enum Unknown {
     Refuse,
 }
 
-pub fn import_labelme(args: &ImportLabelmeArgs) -> anyhow::Result<()> {
+/// The formats `import` reads besides class-id masks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Foreign {
+    Labelme,
+    Coco,
+    Voc,
+    Yolo,
+}
+
+pub fn import_foreign(format: Foreign, args: &ImportForeignArgs) -> anyhow::Result<()> {
     let project = Project::open(&args.project)?;
     let mut mapping = match &args.map {
         Some(path) => {
@@ -134,21 +165,30 @@ pub fn import_labelme(args: &ImportLabelmeArgs) -> anyhow::Result<()> {
             Unknown::Refuse => UnknownLabels::Refuse,
         };
     }
-    let options = LabelmeImportOptions {
+    let options = ImportOptions {
         paths: args.paths.clone(),
+        images_dir: args.images.clone(),
         mapping,
         base_generations: std::collections::HashMap::new(),
     };
-    let (changes, report) = run_job(Display::for_command(args.json), |progress| {
-        import(&project, &options, progress)
+    let (changes, report) = run_job(Display::for_command(args.json), |progress| match format {
+        Foreign::Labelme => import_labelme(&project, &options, progress),
+        Foreign::Coco => import_coco(&project, &options, progress),
+        Foreign::Voc => import_voc(&project, &options, progress),
+        Foreign::Yolo => import_yolo(&project, &options, progress),
     })?;
     super::merge_and_save(project, changes)?;
     if args.json {
         return print_json(&report);
     }
     println!(
-        "read {} LabelMe files in {:.2} s: {} photos added, {} updated, {} instances",
-        report.files, report.seconds, report.photos_added, report.photos_updated, report.instances
+        "read {} {} files in {:.2} s: {} photos added, {} updated, {} instances",
+        report.files,
+        report.format,
+        report.seconds,
+        report.photos_added,
+        report.photos_updated,
+        report.instances
     );
     if !report.classes_created.is_empty() {
         println!("created classes: {}", report.classes_created.join(", "));

@@ -4,22 +4,30 @@
 //!   trainer and the studio's overlay share);
 //! - [`voc`]: PASCAL VOC (JPEGImages, SegmentationClass/Object palette PNGs, ImageSets, class names);
 //! - [`coco`]: COCO instances JSON (polygons, RLE where an instance has holes);
-//! - [`labelme`]: LabelMe JSON files, read into instances;
+//! - [`yolo`]: YOLO segmentation in the Ultralytics layout (polygons; holes cannot be expressed);
+//! - [`labelme`]: LabelMe JSON files, read into instances, and [`labelme_export`] writing them;
+//! - [`cityscapes`]: Cityscapes-style `leftImg8bit` / `gtFine_labelIds` folders;
 //! - [`palette`]: the VOC colormap.
 //!
 //! Every export writes into a staging folder and moves its files into place only when all of them are
 //! written ([`crate::project::fsio::StagedOutput`]), so a cancelled or failed export leaves the output
 //! folder as it was.
 
+pub mod cityscapes;
 pub mod coco;
 pub mod labelme;
+pub mod labelme_export;
 pub mod masks;
 pub mod palette;
 pub mod voc;
+pub mod yolo;
 
+pub use cityscapes::export_cityscapes;
 pub use coco::export_coco;
+pub use labelme_export::export_labelme;
 pub use masks::{export_masks, render_instance_map, render_label_map};
 pub use voc::export_voc;
+pub use yolo::export_yolo;
 
 use serde::Serialize;
 

@@ -235,4 +235,10 @@ pub enum Tool {
     DemoRender,
     /// Read from a LabelMe file.
     LabelmeImport,
+    /// Read from a COCO file.
+    CocoImport,
+    /// Traced from VOC class and object masks.
+    VocImport,
+    /// Read from YOLO label files.
+    YoloImport,
 }

@@ -144,7 +144,7 @@ pub fn python(test: &str) -> Option<PathBuf> {
         "{test}: SEGSTUDIO_PYTHON is not set, and CI requires it"
     );
     let line = format!(
-        "skipped the Python check of {test}: set SEGSTUDIO_PYTHON to a Python with numpy and pycocotools\n"
+        "skipped the Python check of {test}: set SEGSTUDIO_PYTHON to a Python with scripts/requirements-ci*.txt\n"
     );
     std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes()).ok();
     None
