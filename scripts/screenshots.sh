@@ -30,6 +30,9 @@ if [[ -n "$project" ]]; then
   args=("$project")
   [[ -n "$image" ]] && args+=(--image "$image")
   shoot screenshots/project.png "${args[@]}"
+  shoot screenshots/dataset.png "$project" --workspace dataset --view classes
+  shoot screenshots/dataset-chart.png "$project" --workspace dataset --view chart
+  shoot screenshots/dataset-variants.png "$project" --workspace dataset --view variants
 fi
 if [[ -n "$project" ]] && command -v xdotool >/dev/null && command -v import >/dev/null; then
   display=:$((90 + RANDOM % 9))

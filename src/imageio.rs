@@ -6,6 +6,27 @@ use std::path::Path;
 /// The largest photo side SegStudio accepts; larger files are refused before decoding.
 pub const MAX_SIDE: u32 = 16_384;
 
+/// The largest image an annotation file may describe (width × height), so that a file claiming a
+/// vast image is refused before masks of that size are allocated.
+pub const MAX_PIXELS: u64 = 100_000_000;
+
+/// Why an image of `width × height` is refused, if it is.
+pub fn size_problem(width: u32, height: u32) -> Option<String> {
+    if width == 0 || height == 0 {
+        Some(format!("the image is {width}x{height}"))
+    } else if width > MAX_SIDE
+        || height > MAX_SIDE
+        || u64::from(width) * u64::from(height) > MAX_PIXELS
+    {
+        Some(format!(
+            "the image is {width}x{height}, beyond the limits ({MAX_SIDE} a side, {} megapixels)",
+            MAX_PIXELS / 1_000_000
+        ))
+    } else {
+        None
+    }
+}
+
 /// A photo or mask that could not be read.
 #[derive(Debug, thiserror::Error)]
 #[error("{problem}: {}", path.display())]

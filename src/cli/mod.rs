@@ -62,6 +62,12 @@ pub struct StudioArgs {
     /// Show the start screen instead of opening the last project or the bundled demo.
     #[arg(long)]
     pub start_screen: bool,
+    /// Workspace to show first: browse or dataset.
+    #[arg(long)]
+    pub workspace: Option<String>,
+    /// The Dataset workspace's view to show first: classes, chart, problems or variants.
+    #[arg(long)]
+    pub view: Option<String>,
 }
 
 /// Runs a CLI command; returns the process exit code.

@@ -71,13 +71,10 @@ pub fn parse_labelme(text: &str, path: &Path) -> Result<LabelmeFile, ProjectErro
         column: e.column(),
         message: e.to_string(),
     })?;
-    if file.image_width == 0 || file.image_height == 0 {
+    if let Some(problem) = crate::imageio::size_problem(file.image_width, file.image_height) {
         return Err(ProjectError::Invalid {
             path: path.to_path_buf(),
-            problems: vec![format!(
-                "imageWidth × imageHeight is {}×{}",
-                file.image_width, file.image_height
-            )],
+            problems: vec![format!("imageWidth × imageHeight: {problem}")],
         });
     }
     Ok(file)
@@ -196,7 +193,8 @@ fn mask_parts(shape: &LabelmeShape, w: u32, h: u32) -> Result<Vec<Part>, String>
         .as_deref()
         .ok_or("the mask shape has no bitmap")?;
     let [origin, _] = two_points(&shape.points)?;
-    let bitmap = decode_base64_image(data).map_err(|e| format!("its bitmap {e}"))?;
+    // A bitmap larger than the image cannot be placed in it: refused before it is decoded.
+    let bitmap = decode_base64_image(data, w, h).map_err(|e| format!("its bitmap {e}"))?;
     let bitmap = bitmap.to_luma8();
     let (x0, y0) = (origin[0].max(0.0) as u32, origin[1].max(0.0) as u32);
     if x0 >= w || y0 >= h {
@@ -228,10 +226,27 @@ fn mask_parts(shape: &LabelmeShape, w: u32, h: u32) -> Result<Vec<Part>, String>
         .collect())
 }
 
-/// Decodes a base64 image (PNG or JPEG), as LabelMe embeds photos and mask bitmaps.
-pub fn decode_base64_image(data: &str) -> Result<image::DynamicImage, String> {
+/// Decodes a base64 image (PNG or JPEG) of at most `max_width × max_height`, as LabelMe embeds mask
+/// bitmaps; a larger one is refused from its header, before any memory is spent on its pixels.
+pub fn decode_base64_image(
+    data: &str,
+    max_width: u32,
+    max_height: u32,
+) -> Result<image::DynamicImage, String> {
     let bytes = decode_base64(data)?;
-    image::load_from_memory(&bytes).map_err(|e| format!("is not a readable image ({e})"))
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| format!("is not a readable image ({e})"))?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(max_width);
+    limits.max_image_height = Some(max_height);
+    reader.limits(limits);
+    reader.decode().map_err(|e| match e {
+        image::ImageError::Limits(_) => {
+            format!("is larger than the image ({max_width}x{max_height})")
+        }
+        e => format!("is not a readable image ({e})"),
+    })
 }
 
 pub fn decode_base64(data: &str) -> Result<Vec<u8>, String> {

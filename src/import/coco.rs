@@ -111,7 +111,16 @@ fn photo_dir(json: &Path, first: Option<&str>) -> PathBuf {
 pub fn read_coco(json: &Path, images_dir: Option<&Path>) -> Result<ForeignDataset, ProjectError> {
     let text = std::fs::read_to_string(json)
         .map_err(|e| ProjectError::Other(format!("cannot read {} ({e})", json.display())))?;
-    let file: File = serde_json::from_str(&text).map_err(|e| ProjectError::Parse {
+    parse_coco(&text, json, images_dir)
+}
+
+/// [`read_coco`] of a file's text.
+pub fn parse_coco(
+    text: &str,
+    json: &Path,
+    images_dir: Option<&Path>,
+) -> Result<ForeignDataset, ProjectError> {
+    let file: File = serde_json::from_str(text).map_err(|e| ProjectError::Parse {
         path: json.to_path_buf(),
         line: e.line(),
         column: e.column(),
@@ -133,14 +142,12 @@ pub fn read_coco(json: &Path, images_dir: Option<&Path>) -> Result<ForeignDatase
     };
     let mut index: HashMap<u64, usize> = HashMap::new();
     for image in &file.images {
-        if image.width == 0 || image.height == 0 {
+        if let Some(problem) = crate::imageio::size_problem(image.width, image.height) {
             dataset.skipped.push(format!(
-                "{}: image {} ({}) is {}x{}",
+                "{}: image {} ({}): {problem}",
                 json.display(),
                 image.id,
-                image.file_name,
-                image.width,
-                image.height
+                image.file_name
             ));
             continue;
         }

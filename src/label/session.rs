@@ -205,6 +205,22 @@ impl LabelSession {
         );
     }
 
+    /// Replaces the project's variants (checked as on opening) and autosaves `project.ron`.
+    pub fn set_variants(
+        &mut self,
+        variants: Vec<crate::project::Variant>,
+    ) -> Result<(), crate::project::ProjectError> {
+        let classes = self.project.file().classes.clone();
+        self.project.replace_classes(classes, variants)?;
+        self.project_changed();
+        Ok(())
+    }
+
+    /// How many times `project.ron` changed in this session (a stamp for views that follow it).
+    pub fn project_generation(&self) -> u64 {
+        self.project_generation
+    }
+
     pub(crate) fn project_mut(&mut self) -> &mut Project {
         &mut self.project
     }

@@ -185,6 +185,19 @@ fn parse_ron<T: serde::de::DeserializeOwned>(text: &str, path: &Path) -> Result<
     })
 }
 
+/// Parses and validates the text of a `project.ron`; errors name `path` and the place or problem.
+pub fn parse_project_file(text: &str, path: &Path) -> Result<ProjectFile, ProjectError> {
+    let file: ProjectFile = parse_ron(text, path)?;
+    let problems = validate::project_problems(&file);
+    if !problems.is_empty() {
+        return Err(ProjectError::Invalid {
+            path: path.to_path_buf(),
+            problems,
+        });
+    }
+    Ok(file)
+}
+
 impl Project {
     /// Creates a new project folder (which must not contain a project yet).
     pub fn create(root: &Path, name: &str, preset: Preset) -> Result<Self, ProjectError> {
@@ -228,11 +241,7 @@ impl Project {
         let path = root.join(PROJECT_FILE);
         let text =
             std::fs::read_to_string(&path).map_err(|e| FileError::new("cannot read", &path, e))?;
-        let mut file: ProjectFile = parse_ron(&text, &path)?;
-        let problems = validate::project_problems(&file);
-        if !problems.is_empty() {
-            return Err(ProjectError::Invalid { path, problems });
-        }
+        let mut file = parse_project_file(&text, &path)?;
         // Older layouts are upgraded in memory and written as the current schema on the next save.
         file.schema_version = SCHEMA_VERSION;
         fsio::remove_stale_temporaries(root);

@@ -348,4 +348,6 @@ pub enum Command {
         edit: InstanceEdit,
     },
     CancelJob(super::jobs::JobKind),
+    /// Replace the project's variants (the Dataset workspace's variant editor).
+    SetVariants(Vec<crate::project::Variant>),
 }

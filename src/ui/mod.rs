@@ -11,6 +11,7 @@
 mod app;
 pub mod browse;
 pub mod commands;
+pub mod dataset;
 mod forms;
 pub mod jobs;
 mod settings;

@@ -8,6 +8,7 @@
 
 use super::browse::BrowseWorkspace;
 use super::commands::{Action, Command};
+use super::dataset::DatasetWorkspace;
 use super::jobs::Jobs;
 use super::settings::Settings;
 use super::toasts::Toasts;
@@ -19,14 +20,16 @@ use crate::project::Project;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum WorkspaceId {
     Browse,
+    Dataset,
 }
 
 impl WorkspaceId {
-    pub const ALL: [Self; 1] = [Self::Browse];
+    pub const ALL: [Self; 2] = [Self::Browse, Self::Dataset];
 
     pub fn title(self) -> &'static str {
         match self {
             Self::Browse => "Browse",
+            Self::Dataset => "Dataset",
         }
     }
 
@@ -34,6 +37,9 @@ impl WorkspaceId {
         match self {
             Self::Browse => {
                 "Look through the photos and their annotations; fix classes, delete instances"
+            }
+            Self::Dataset => {
+                "The class table, pixel share against real size, problems, and the variant editor"
             }
         }
     }
@@ -119,22 +125,29 @@ pub trait Workspace {
 #[derive(Default)]
 pub struct Workspaces {
     pub browse: BrowseWorkspace,
+    pub dataset: DatasetWorkspace,
 }
 
 impl Workspaces {
     pub fn get(&self, id: WorkspaceId) -> &dyn Workspace {
         match id {
             WorkspaceId::Browse => &self.browse,
+            WorkspaceId::Dataset => &self.dataset,
         }
     }
 
     pub fn get_mut(&mut self, id: WorkspaceId) -> &mut dyn Workspace {
         match id {
             WorkspaceId::Browse => &mut self.browse,
+            WorkspaceId::Dataset => &mut self.dataset,
         }
     }
 
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut dyn Workspace> {
-        [&mut self.browse as &mut dyn Workspace].into_iter()
+        [
+            &mut self.browse as &mut dyn Workspace,
+            &mut self.dataset as &mut dyn Workspace,
+        ]
+        .into_iter()
     }
 }

@@ -50,6 +50,16 @@ impl StudioApp {
                 self.dialog = dialog;
             }
             Command::SwitchWorkspace(id) => self.active = id,
+            Command::SetVariants(variants) => {
+                if let Some(open) = &mut self.open {
+                    match open.session.set_variants(variants) {
+                        Ok(()) => self.toasts.info("Variants saved to project.ron"),
+                        Err(err) => self
+                            .toasts
+                            .error(format!("Cannot save the variants: {err}")),
+                    }
+                }
+            }
             Command::SelectImage(index) => {
                 if let Some(open) = &mut self.open
                     && index < open.project().file().images.len()

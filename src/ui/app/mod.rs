@@ -77,6 +77,25 @@ impl StudioApp {
             screenshot: args.screenshot.map(Screenshot::new),
             initial_image: args.image,
         };
+        if let Some(name) = &args.workspace {
+            match WorkspaceId::ALL
+                .into_iter()
+                .find(|w| w.title().eq_ignore_ascii_case(name))
+            {
+                Some(id) => app.active = id,
+                None => app.toasts.error(format!(
+                    "No workspace {name:?}: the workspaces are browse and dataset"
+                )),
+            }
+        }
+        if let Some(name) = &args.view {
+            match crate::ui::dataset::DatasetView::from_name(name) {
+                Some(view) => app.workspaces.dataset.view = view,
+                None => app.toasts.error(format!(
+                    "No view {name:?}: the Dataset views are classes, chart, problems and variants"
+                )),
+            }
+        }
         if let Some(path) = initial {
             app.forms.open_path = path.display().to_string();
             app.start_open(&cc.egui_ctx, path);

@@ -2,6 +2,7 @@
 //! project) and the instance list of the selected image, where an instance is selected, given
 //! another class or deleted.
 
+use crate::ui::widgets::swatch;
 use std::collections::HashMap;
 
 use crate::label::InstanceEdit;
@@ -37,13 +38,6 @@ impl ClassCounts {
     pub fn total(&self, id: ClassId) -> usize {
         self.totals.get(&id).copied().unwrap_or(0)
     }
-}
-
-fn swatch(ui: &mut egui::Ui, color: [u8; 3]) {
-    let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 14.0), egui::Sense::hover());
-    let [r, g, b] = color;
-    ui.painter()
-        .rect_filled(rect, 3.0, egui::Color32::from_rgb(r, g, b));
 }
 
 pub fn class_panel_ui(

@@ -8,3 +8,11 @@ pub mod image_view;
 pub use image_cache::{ImageCache, PhotoState};
 pub use image_list::{ImageList, shown_status, status_color, status_dot};
 pub use image_view::{ImageView, ImageViewOutput, ViewState, ViewTransform, empty_view};
+
+/// A small square of a class's colour.
+pub fn swatch(ui: &mut egui::Ui, color: [u8; 3]) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 14.0), egui::Sense::hover());
+    let [r, g, b] = color;
+    ui.painter()
+        .rect_filled(rect, 3.0, egui::Color32::from_rgb(r, g, b));
+}

@@ -1,0 +1,133 @@
+//! The Dataset workspace driven like a user would: the class table counts, the variant editor
+//! merges two classes (the merged counts follow, from hand-worked pixel counts) and saves the variant
+//! to `project.ron`; a problem in the list shows its image.
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test that cannot set up fails loudly, which is what it should do"
+)]
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use segstudio::cli::StudioArgs;
+use segstudio::project::{Instance, Part, Project, Tool, VariantTarget};
+use segstudio::ui::StudioApp;
+use segstudio::ui::workspace::WorkspaceId;
+
+fn step_until(harness: &mut Harness<'_, StudioApp>, what: &str, done: impl Fn(&StudioApp) -> bool) {
+    let started = Instant::now();
+    while !done(harness.state()) {
+        assert!(
+            started.elapsed() < Duration::from_mins(1),
+            "timed out waiting for {what}"
+        );
+        harness.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    harness.step();
+}
+
+/// A 10 × 5 rectangle of bolt at integer corners: 50 pixels.
+fn bolt(id: u32) -> Instance {
+    Instance {
+        id,
+        class_id: 2,
+        parts: vec![Part::solid(vec![
+            [40.0, 30.0],
+            [50.0, 30.0],
+            [50.0, 35.0],
+            [40.0, 35.0],
+        ])],
+        order: id as i32,
+        tool: Tool::Polygon,
+    }
+}
+
+fn open(dir: &Path) -> Harness<'static, StudioApp> {
+    let args = StudioArgs {
+        project: Some(dir.to_path_buf()),
+        ..StudioArgs::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |cc| StudioApp::new(cc, args));
+    step_until(&mut harness, "the project to open", |app| {
+        app.open.is_some()
+    });
+    harness.get_by_label("Dataset").click();
+    step_until(&mut harness, "the analysis", |app| {
+        app.active == WorkspaceId::Dataset
+            && app
+                .workspaces
+                .dataset
+                .is_current(app.open.as_ref().unwrap())
+    });
+    harness
+}
+
+#[test]
+fn the_variant_editor_merges_two_classes_and_the_counts_follow() {
+    let (dir, project) = common::tiny_project(2);
+    // Two nuts of 12 × 12 − 4 × 4 = 128 pixels each, one bolt of 50.
+    common::label(
+        project,
+        &[
+            (0, vec![common::nut(1, 2.0), bolt(2)]),
+            (1, vec![common::nut(1, 20.0)]),
+        ],
+    );
+    let mut harness = open(dir.path());
+    // The class table counts them.
+    harness.get_by_label("Classes").click();
+    harness.run_steps(2);
+    harness.get_by_label("256");
+    harness.get_by_label("50");
+
+    harness.get_by_label("Variants").click();
+    harness.run_steps(2);
+    harness.get_by_label("New variant").click();
+    harness.run_steps(2);
+    harness.get_by_label("2 instances, 256 pixels");
+    harness.get_by_label("1 instances, 50 pixels");
+    harness.get_by_label("bolt").click();
+    harness.run_steps(2);
+    harness.get_by_label("Move to nut").click();
+    harness.run_steps(2);
+    harness.get_by_label("3 instances, 306 pixels");
+    assert!(harness.query_by_label("1 instances, 50 pixels").is_none());
+    harness.get_by_label("Save variant").click();
+    harness.run_steps(2);
+    step_until(&mut harness, "project.ron to be saved", |app| {
+        app.open.as_ref().unwrap().session.save_state().unsaved == 0
+    });
+    let saved = Project::open(dir.path()).unwrap();
+    let variant = saved
+        .variant("variant_1")
+        .expect("the variant is in project.ron");
+    assert_eq!(variant.labels, ["nut"]);
+    assert_eq!(variant.mapping[&1], VariantTarget::Label(1));
+    assert_eq!(variant.mapping[&2], VariantTarget::Label(1));
+    // After the save the draft is clean: nothing left to save.
+    harness.run_steps(2);
+    assert!(harness.query_by_label("unsaved changes").is_none());
+}
+
+#[test]
+fn a_problem_shows_its_image_in_browse() {
+    let (dir, project) = common::tiny_project(3);
+    common::label(project, &[(0, vec![common::nut(1, 2.0)])]);
+    let mut harness = open(dir.path());
+    harness.get_by_label("Problems").click();
+    harness.run_steps(2);
+    harness
+        .get_by_label("photo_002.png: no annotation yet")
+        .click();
+    harness.run_steps(2);
+    let app = harness.state();
+    assert_eq!(app.active, WorkspaceId::Browse);
+    assert_eq!(app.open.as_ref().unwrap().selection.image, Some(2));
+}
