@@ -428,7 +428,19 @@ fn the_status_bar_lists_a_running_import_and_cancels_it() {
     let src = import_source(80, 640, 480, 16);
     let mut harness = open_studio(dir.path());
     start_import_into_open_project(&mut harness, src.path());
-    harness.get_by_label_contains("Importing: importing photos and masks");
+    // The job names its stage once it has listed the photos: a few frames after it starts.
+    let started = Instant::now();
+    while harness
+        .query_by_label_contains("Importing: importing photos and masks")
+        .is_none()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the status bar never showed the import's stage"
+        );
+        harness.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
     harness.get_by_label("Cancel").click();
     step_until(&mut harness, "the import to stop", |app| {
         !app.jobs.is_running(JobKind::Import) && !app.is_busy()
