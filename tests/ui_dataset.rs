@@ -131,3 +131,68 @@ fn a_problem_shows_its_image_in_browse() {
     assert_eq!(app.active, WorkspaceId::Browse);
     assert_eq!(app.open.as_ref().unwrap().selection.image, Some(2));
 }
+
+fn type_into(harness: &mut Harness<'_, StudioApp>, field: &str, text: &str) {
+    harness.get_by_label(field).focus();
+    harness.run_steps(1);
+    harness.get_by_label(field).type_text(text);
+    harness.run_steps(1);
+}
+
+#[test]
+fn export_then_import_labelme_with_a_class_mapping() {
+    let (dir, project) = common::tiny_project(2);
+    common::label(project, &[(0, vec![common::nut(1, 2.0), bolt(2)])]);
+    let mut harness = open(dir.path());
+    harness.get_by_label("Import / Export").click();
+    harness.run_steps(2);
+
+    // Export as LabelMe through the form: format picked from its list, folder typed.
+    let out = dir.path().join("exported");
+    harness.get_by_value("COCO").click();
+    harness.run_steps(2);
+    harness.get_by_label("LabelMe").click();
+    harness.run_steps(2);
+    type_into(&mut harness, "Output folder", &out.display().to_string());
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Export")
+        .click();
+    harness.run_steps(2);
+    step_until(&mut harness, "the export", |app| !app.is_busy());
+    assert!(
+        out.join("photo_000.json").is_file(),
+        "the export wrote the LabelMe file"
+    );
+
+    // Import it into a second project: bolt goes into nut, nut stays nut.
+    let (dir2, _) = common::tiny_project(0);
+    let mut harness = open(dir2.path());
+    harness.get_by_label("Import / Export").click();
+    harness.run_steps(2);
+    type_into(&mut harness, "Path", &out.display().to_string());
+    harness.get_by_label("Read").click();
+    step_until(&mut harness, "the files to be read", |app| !app.is_busy());
+    harness.run_steps(2);
+    let toasts = harness.state().toasts.texts().join("\n");
+    assert_eq!(
+        harness.query_all_by_label("1 objects").count(),
+        2,
+        "{toasts}"
+    );
+    harness.get_by_value("into bolt").click();
+    harness.run_steps(2);
+    harness.get_by_label("into nut").click();
+    harness.run_steps(2);
+    harness.get_by_label("Import").click();
+    harness.run_steps(2);
+    step_until(&mut harness, "the import", |app| !app.is_busy());
+    step_until(&mut harness, "the files to be saved", |app| {
+        app.open.as_ref().unwrap().session.save_state().unsaved == 0
+    });
+    let saved = Project::open(dir2.path()).unwrap();
+    let index = saved
+        .image_index("photo_000.png")
+        .expect("the photo came in");
+    let classes: Vec<u16> = saved.instances(index).iter().map(|i| i.class_id).collect();
+    assert_eq!(classes, [1, 1], "both instances are nuts now");
+}

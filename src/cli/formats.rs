@@ -7,13 +7,8 @@ use clap::{Args, ValueEnum};
 
 use super::print_json;
 use super::progress::{Display, run_job};
-use crate::formats::{
-    export_cityscapes, export_coco, export_labelme, export_masks, export_voc, export_yolo,
-};
-use crate::import::{
-    ClassMapping, ImportOptions, UnknownLabels, import_coco, import_labelme, import_voc,
-    import_yolo,
-};
+use crate::formats;
+use crate::import::{ClassMapping, ForeignFormat, ImportOptions, UnknownLabels};
 use crate::project::{Project, Split};
 
 /// The formats `export` writes.
@@ -67,19 +62,16 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
         (a, b) => a.or(b).unwrap_or(ExportFormat::Masks),
     };
     let project = Project::open(&args.project)?;
-    let report = run_job(Display::for_command(args.json), |progress| match format {
-        ExportFormat::Masks => {
-            export_masks(&project, &args.variant, args.split, &args.out, progress)
-        }
-        ExportFormat::Voc => export_voc(&project, &args.variant, args.split, &args.out, progress),
-        ExportFormat::Coco => export_coco(&project, &args.variant, args.split, &args.out, progress),
-        ExportFormat::Yolo => export_yolo(&project, &args.variant, args.split, &args.out, progress),
-        ExportFormat::Labelme => {
-            export_labelme(&project, &args.variant, args.split, &args.out, progress)
-        }
-        ExportFormat::Cityscapes => {
-            export_cityscapes(&project, &args.variant, args.split, &args.out, progress)
-        }
+    let format = match format {
+        ExportFormat::Masks => formats::ExportFormat::Masks,
+        ExportFormat::Voc => formats::ExportFormat::Voc,
+        ExportFormat::Coco => formats::ExportFormat::Coco,
+        ExportFormat::Yolo => formats::ExportFormat::Yolo,
+        ExportFormat::Labelme => formats::ExportFormat::Labelme,
+        ExportFormat::Cityscapes => formats::ExportFormat::Cityscapes,
+    };
+    let report = run_job(Display::for_command(args.json), |progress| {
+        format.export(&project, &args.variant, args.split, &args.out, progress)
     })?;
     if args.json {
         return print_json(&report);
@@ -171,11 +163,14 @@ pub fn import_foreign(format: Foreign, args: &ImportForeignArgs) -> anyhow::Resu
         mapping,
         base_generations: std::collections::HashMap::new(),
     };
-    let (changes, report) = run_job(Display::for_command(args.json), |progress| match format {
-        Foreign::Labelme => import_labelme(&project, &options, progress),
-        Foreign::Coco => import_coco(&project, &options, progress),
-        Foreign::Voc => import_voc(&project, &options, progress),
-        Foreign::Yolo => import_yolo(&project, &options, progress),
+    let format = match format {
+        Foreign::Labelme => ForeignFormat::Labelme,
+        Foreign::Coco => ForeignFormat::Coco,
+        Foreign::Voc => ForeignFormat::Voc,
+        Foreign::Yolo => ForeignFormat::Yolo,
+    };
+    let (changes, report) = run_job(Display::for_command(args.json), |progress| {
+        format.import(&project, &options, progress)
     })?;
     super::merge_and_save(project, changes)?;
     if args.json {

@@ -94,3 +94,76 @@ pub(crate) fn find_variant<'a>(
         ))
     })
 }
+
+/// The formats an export writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    Masks,
+    Voc,
+    Coco,
+    Yolo,
+    Labelme,
+    Cityscapes,
+}
+
+impl ExportFormat {
+    pub const ALL: [Self; 6] = [
+        Self::Masks,
+        Self::Voc,
+        Self::Coco,
+        Self::Yolo,
+        Self::Labelme,
+        Self::Cityscapes,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Masks => "Label masks",
+            Self::Voc => "PASCAL VOC",
+            Self::Coco => "COCO",
+            Self::Yolo => "YOLO segmentation",
+            Self::Labelme => "LabelMe",
+            Self::Cityscapes => "Cityscapes",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Masks => {
+                "One 8-bit PNG of label ids per labelled image (0 background, 255 ignore)"
+            }
+            Self::Voc => {
+                "JPEGImages, SegmentationClass and SegmentationObject palette PNGs, ImageSets, class names (TF DeepLab, mmsegmentation)"
+            }
+            Self::Coco => {
+                "annotations.json with the photos: polygons, RLE for instances with holes (detectron2, mmdetection)"
+            }
+            Self::Yolo => {
+                "Ultralytics layout with data.yaml and normalised polygons; holes cannot be expressed"
+            }
+            Self::Labelme => {
+                "A LabelMe 5.x JSON beside each photo; parts with holes as mask shapes"
+            }
+            Self::Cityscapes => "leftImg8bit photos and gtFine_labelIds PNGs",
+        }
+    }
+
+    /// Writes the labelled images of `split` (all for `None`) of variant `variant` under `out`.
+    pub fn export(
+        self,
+        project: &Project,
+        variant: &str,
+        split: Option<Split>,
+        out: &std::path::Path,
+        progress: &crate::progress::Progress,
+    ) -> Result<ExportReport, ProjectError> {
+        match self {
+            Self::Masks => export_masks(project, variant, split, out, progress),
+            Self::Voc => export_voc(project, variant, split, out, progress),
+            Self::Coco => export_coco(project, variant, split, out, progress),
+            Self::Yolo => export_yolo(project, variant, split, out, progress),
+            Self::Labelme => export_labelme(project, variant, split, out, progress),
+            Self::Cityscapes => export_cityscapes(project, variant, split, out, progress),
+        }
+    }
+}

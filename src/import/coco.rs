@@ -13,13 +13,13 @@ use serde::Deserialize;
 
 use super::foreign::{
     ForeignDataset, ForeignImage, ForeignObject, ImportOptions, ImportReport, PhotoSource,
-    contained_path, import_foreign,
+    contained_path,
 };
 use crate::formats::coco::Rle;
 use crate::geometry::{Point, trace_label_components};
 use crate::label::ProjectChanges;
 use crate::progress::Progress;
-use crate::project::{Part, Project, ProjectError, Tool};
+use crate::project::{Part, Project, ProjectError};
 
 #[derive(Debug, Deserialize)]
 struct File {
@@ -76,21 +76,7 @@ pub fn import_coco(
     options: &ImportOptions,
     progress: &Progress,
 ) -> Result<(ProjectChanges, ImportReport), ProjectError> {
-    let mut dataset = ForeignDataset {
-        format: "COCO".into(),
-        ..ForeignDataset::default()
-    };
-    progress.start_stage("reading COCO files", options.paths.len() as u64);
-    for path in &options.paths {
-        progress.check().map_err(|_| ProjectError::Cancelled)?;
-        let read = read_coco(path, options.images_dir.as_deref())?;
-        dataset.files += 1;
-        dataset.images.extend(read.images);
-        dataset.skipped.extend(read.skipped);
-        dataset.warnings.extend(read.warnings);
-        progress.advance(1);
-    }
-    import_foreign(project, dataset, options, Tool::CocoImport, progress)
+    super::ForeignFormat::Coco.import(project, options, progress)
 }
 
 /// The folder that holds a COCO file's photos.

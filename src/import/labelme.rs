@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 
 use super::foreign::{
     ForeignDataset, ForeignImage, ForeignObject, ImportOptions, ImportReport, PhotoSource,
-    contained_path, find_files, import_foreign, plain_name,
+    contained_path, find_files, plain_name,
 };
 use crate::formats::labelme::{decode_base64, objects, parse_labelme};
 use crate::label::ProjectChanges;
 use crate::progress::Progress;
-use crate::project::{Project, ProjectError, Tool};
+use crate::project::{Project, ProjectError};
 
 /// Imports the LabelMe files of `options.paths` (files, or folders searched for `.json` files).
 pub fn import_labelme(
@@ -18,8 +18,7 @@ pub fn import_labelme(
     options: &ImportOptions,
     progress: &Progress,
 ) -> Result<(ProjectChanges, ImportReport), ProjectError> {
-    let dataset = read_labelme(&options.paths, progress)?;
-    import_foreign(project, dataset, options, Tool::LabelmeImport, progress)
+    super::ForeignFormat::Labelme.import(project, options, progress)
 }
 
 /// Reads LabelMe files; a photo path must stay inside the folder given (for a file, its folder).

@@ -20,13 +20,12 @@ use rayon::prelude::*;
 
 use super::foreign::{
     ForeignDataset, ForeignImage, ForeignObject, ImportOptions, ImportReport, PhotoSource,
-    import_foreign,
 };
 use crate::geometry::trace_label_components;
 use crate::imageio::read_label_png;
 use crate::label::ProjectChanges;
 use crate::progress::Progress;
-use crate::project::{Part, Project, ProjectError, Split, Tool};
+use crate::project::{Part, Project, ProjectError, Split};
 
 /// The label VOC marks void (object borders, unsure pixels) with.
 const VOID: u8 = 255;
@@ -37,18 +36,7 @@ pub fn import_voc(
     options: &ImportOptions,
     progress: &Progress,
 ) -> Result<(ProjectChanges, ImportReport), ProjectError> {
-    let mut dataset = ForeignDataset {
-        format: "VOC".into(),
-        ..ForeignDataset::default()
-    };
-    for root in &options.paths {
-        let read = read_voc(root, progress)?;
-        dataset.files += read.files;
-        dataset.images.extend(read.images);
-        dataset.skipped.extend(read.skipped);
-        dataset.warnings.extend(read.warnings);
-    }
-    import_foreign(project, dataset, options, Tool::VocImport, progress)
+    super::ForeignFormat::Voc.import(project, options, progress)
 }
 
 fn read_names(root: &Path) -> Result<Option<Vec<String>>, ProjectError> {

@@ -10,13 +10,13 @@ use rayon::prelude::*;
 
 use super::foreign::{
     ForeignDataset, ForeignImage, ForeignObject, ImportOptions, ImportReport, PhotoSource,
-    find_files, import_foreign,
+    find_files,
 };
 use crate::formats::yolo::{parse_data_yaml_names, parse_yolo_labels};
 use crate::imageio::photo_dimensions;
 use crate::label::ProjectChanges;
 use crate::progress::Progress;
-use crate::project::{Part, Project, ProjectError, Split, Tool};
+use crate::project::{Part, Project, ProjectError, Split};
 
 /// Imports the YOLO datasets of `options.paths` (folders with `data.yaml`, or the YAML files).
 pub fn import_yolo(
@@ -24,18 +24,7 @@ pub fn import_yolo(
     options: &ImportOptions,
     progress: &Progress,
 ) -> Result<(ProjectChanges, ImportReport), ProjectError> {
-    let mut dataset = ForeignDataset {
-        format: "YOLO".into(),
-        ..ForeignDataset::default()
-    };
-    for path in &options.paths {
-        let read = read_yolo(path, progress)?;
-        dataset.files += read.files;
-        dataset.images.extend(read.images);
-        dataset.skipped.extend(read.skipped);
-        dataset.warnings.extend(read.warnings);
-    }
-    import_foreign(project, dataset, options, Tool::YoloImport, progress)
+    super::ForeignFormat::Yolo.import(project, options, progress)
 }
 
 /// `labels/…/<stem>.txt` for `images/…/<file>`: the last `images` component becomes `labels`.

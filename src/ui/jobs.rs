@@ -21,6 +21,8 @@ pub enum JobKind {
     OpenProject,
     /// Anything that adds photos to the project (they must not pick the same file names).
     Import,
+    /// Writing a dataset in another tool's format.
+    Export,
     PickFolder,
 }
 
@@ -29,6 +31,7 @@ impl JobKind {
         match self {
             Self::OpenProject => "opening a project",
             Self::Import => "an import",
+            Self::Export => "an export",
             Self::PickFolder => "a folder dialog",
         }
     }

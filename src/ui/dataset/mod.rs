@@ -7,9 +7,11 @@ mod analysis_job;
 mod chart;
 mod problems;
 mod table;
+mod transfer;
 mod variants;
 
 use analysis_job::AnalysisJob;
+use transfer::TransferPanel;
 use variants::VariantEditor;
 
 use crate::project::Project;
@@ -23,10 +25,17 @@ pub enum DatasetView {
     Chart,
     Problems,
     Variants,
+    Transfer,
 }
 
 impl DatasetView {
-    const ALL: [Self; 4] = [Self::Classes, Self::Chart, Self::Problems, Self::Variants];
+    const ALL: [Self; 5] = [
+        Self::Classes,
+        Self::Chart,
+        Self::Problems,
+        Self::Variants,
+        Self::Transfer,
+    ];
 
     /// The view of a `--view` name.
     pub fn from_name(name: &str) -> Option<Self> {
@@ -37,6 +46,7 @@ impl DatasetView {
                 Self::Chart => "chart",
                 Self::Problems => "problems",
                 Self::Variants => "variants",
+                Self::Transfer => "transfer",
             };
             key == name
         })
@@ -48,6 +58,7 @@ impl DatasetView {
             Self::Chart => "Pixels vs size",
             Self::Problems => "Problems",
             Self::Variants => "Variants",
+            Self::Transfer => "Import / Export",
         }
     }
 
@@ -63,6 +74,9 @@ impl DatasetView {
             Self::Variants => {
                 "Group classes into training labels or mark them ignored; the merged counts are previewed"
             }
+            Self::Transfer => {
+                "Export to VOC, COCO, YOLO, LabelMe, Cityscapes or masks; import LabelMe, COCO, VOC or YOLO annotations"
+            }
         }
     }
 }
@@ -73,6 +87,7 @@ pub struct DatasetWorkspace {
     pub view: DatasetView,
     job: AnalysisJob,
     pub variants: VariantEditor,
+    transfer: TransferPanel,
 }
 
 impl DatasetWorkspace {
@@ -95,12 +110,17 @@ impl Workspace for DatasetWorkspace {
                     .on_hover_text(view.tooltip());
             }
             ui.separator();
-            if self.job.running() {
+            if self.job.running() && self.view != DatasetView::Transfer {
                 ui.spinner();
                 ui.label("Analysing…");
             }
         });
         ui.separator();
+        if self.view == DatasetView::Transfer {
+            // Import and export need no analysis: shown even while one runs.
+            self.transfer.ui(ui, cx);
+            return;
+        }
         let Some(result) = self.job.result() else {
             ui.label("Analysing the project…");
             return;
@@ -113,17 +133,20 @@ impl Workspace for DatasetWorkspace {
             DatasetView::Variants => {
                 self.variants.ui(ui, project, &result.analysis, cx.commands);
             }
+            DatasetView::Transfer => {} // drawn above
         }
     }
 
     fn project_opened(&mut self, project: &Project) {
         self.job = AnalysisJob::default();
         self.variants = VariantEditor::default();
+        self.transfer = TransferPanel::default();
         let _ = project;
     }
 
     fn poll(&mut self, cx: &mut WorkspaceContext<'_>) {
         self.job.poll();
+        self.transfer.poll(cx);
         self.variants.follow(cx.open.project());
     }
 
