@@ -402,3 +402,47 @@ fn the_atwork_import_round_trips_through_every_format() {
     let (project, _) = common::import_into(project, &options);
     round_trip_all(&project, dir.path());
 }
+
+#[test]
+fn two_photos_of_one_stem_are_refused_by_the_formats_named_by_stems() {
+    let (dir, mut project) = common::tiny_project(1);
+    image::RgbImage::from_pixel(64, 48, image::Rgb([1, 2, 3]))
+        .save(dir.path().join("images/photo_000.jpg"))
+        .unwrap();
+    project.push_image(segstudio::project::ImageEntry {
+        file: "photo_000.jpg".into(),
+        width: 64,
+        height: 48,
+        split: None,
+    });
+    project.save_project_file().unwrap();
+    let project = common::label(
+        project,
+        &[
+            (0, vec![common::nut(1, 5.0)]),
+            (1, vec![common::nut(1, 9.0)]),
+        ],
+    );
+    let progress = Progress::default();
+    for format in [
+        segstudio::formats::ExportFormat::Masks,
+        segstudio::formats::ExportFormat::Voc,
+        segstudio::formats::ExportFormat::Yolo,
+        segstudio::formats::ExportFormat::Labelme,
+        segstudio::formats::ExportFormat::Cityscapes,
+    ] {
+        let out = dir.path().join(format!("out-{format:?}"));
+        let err = format
+            .export(&project, "full", None, &out, &progress)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("photo_000.png") && err.contains("photo_000.jpg"),
+            "{format:?}: {err}"
+        );
+        assert!(!out.exists(), "{format:?} wrote nothing");
+    }
+    // COCO names files by their full name: both go out.
+    let out = dir.path().join("out-coco");
+    export_coco(&project, "full", None, &out, &progress).unwrap();
+}

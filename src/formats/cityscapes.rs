@@ -65,6 +65,7 @@ pub fn export_cityscapes(
     let root = staged.path();
     let city = city_name(&project.file().name);
     let (todo, mut report) = select_images(project, "cityscapes", split);
+    super::require_unique_stems(project, &todo)?;
     progress.start_stage("exporting Cityscapes", todo.len() as u64);
     todo.par_iter().try_for_each(|&i| {
         progress.check().map_err(|_| ProjectError::Cancelled)?;

@@ -47,16 +47,7 @@ pub fn export_labelme(
     let staged = StagedOutput::create(out)?;
     let root = staged.path();
     let (todo, mut report) = select_images(project, "labelme", split);
-    let mut stems: BTreeMap<String, &str> = BTreeMap::new();
-    for &i in &todo {
-        let file = &project.file().images[i].file;
-        if let Some(other) = stems.insert(image_stem(file), file) {
-            return Err(ProjectError::Other(format!(
-                "{other} and {file} would both be {}.json: rename one of them",
-                image_stem(file)
-            )));
-        }
-    }
+    super::require_unique_stems(project, &todo)?;
     progress.start_stage("exporting LabelMe", todo.len() as u64);
     let masks: usize = todo
         .par_iter()

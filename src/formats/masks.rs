@@ -87,6 +87,7 @@ pub fn export_masks(
     // Masks appear in `out_dir` only once all are written: a cancelled export leaves it as it was.
     let staged = StagedOutput::create(out_dir)?;
     let (todo, mut report) = select_images(project, "masks", split);
+    super::require_unique_stems(project, &todo)?;
     progress.start_stage("exporting masks", todo.len() as u64);
     todo.par_iter().try_for_each(|&i| {
         progress.check().map_err(|_| ProjectError::Cancelled)?;

@@ -76,6 +76,21 @@ pub(crate) fn select_images(
     (todo, report)
 }
 
+/// Refuses an export whose file names come from image stems when two images share one (`a.jpg`
+/// and `a.png` would both be `a.png` masks): one would silently overwrite the other.
+pub(crate) fn require_unique_stems(project: &Project, todo: &[usize]) -> Result<(), ProjectError> {
+    let mut seen: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
+    for &i in todo {
+        let file = project.file().images[i].file.as_str();
+        if let Some(other) = seen.insert(crate::project::image_stem(file), file) {
+            return Err(ProjectError::Other(format!(
+                "{other} and {file} have the same name without extension, which this format's files are named by: rename one of them"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The project's variant `name`, or an error listing the ones it has.
 pub(crate) fn find_variant<'a>(
     project: &'a Project,

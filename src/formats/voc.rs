@@ -49,6 +49,7 @@ pub fn export_voc(
         std::fs::create_dir_all(&dir).map_err(|e| FileError::new("cannot create", &dir, e))?;
     }
     let (todo, mut report) = select_images(project, "voc", split);
+    super::require_unique_stems(project, &todo)?;
     let palette = voc_colormap();
     progress.start_stage("exporting VOC", todo.len() as u64);
     let too_many: Vec<String> = todo

@@ -51,6 +51,7 @@ pub fn export_yolo(
         }
     }
     let (todo, mut report) = select_images(project, "yolo", split);
+    super::require_unique_stems(project, &todo)?;
     progress.start_stage("exporting YOLO", todo.len() as u64);
     // Per image: (split folder, holes dropped, instances left out).
     let per_image: Vec<(&str, usize, usize)> = todo
