@@ -16,7 +16,12 @@ pub fn share_chart_ui(ui: &mut egui::Ui, analysis: &DatasetAnalysis) {
             "{missing} classes have no real-world size and are not shown (set it in the class's properties)"
         ));
     }
+    // Room on the right for the names of the largest classes.
+    let max_x = known.iter().map(|(_, s)| *s).fold(0.0, f64::max);
     Plot::new("dataset-share-vs-surface")
+        .include_x(0.0)
+        .include_y(0.0)
+        .include_x(max_x * 1.2)
         .x_axis_label("real-world surface area (cm²)")
         .y_axis_label("share of training pixels (%)")
         .show(ui, |plot| {

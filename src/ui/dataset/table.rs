@@ -60,9 +60,11 @@ pub fn class_table_ui(ui: &mut egui::Ui, analysis: &DatasetAnalysis) {
             ui.label(format!("{name} {}", analysis.images[k]));
         }
     });
+    let height = ui.available_height();
     TableBuilder::new(ui)
         .striped(true)
-        .resizable(true)
+        .resizable(false)
+        .max_scroll_height(height)
         .column(Column::auto().at_least(150.0))
         .columns(Column::auto().at_least(60.0), 5)
         .column(Column::remainder().at_least(120.0))
@@ -85,8 +87,10 @@ pub fn class_table_ui(ui: &mut egui::Ui, analysis: &DatasetAnalysis) {
             for row in &analysis.classes {
                 body.row(18.0, |mut r| {
                     r.col(|ui| {
-                        swatch(ui, row.color);
-                        ui.label(&row.name);
+                        ui.horizontal(|ui| {
+                            swatch(ui, row.color);
+                            ui.label(&row.name);
+                        });
                     });
                     r.col(|ui| {
                         ui.label(row.total_instances().to_string());

@@ -197,11 +197,17 @@ impl TransferPanel {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, cx: &mut WorkspaceContext<'_>) {
-        ui.columns(2, |columns| {
-            columns[0].heading("Export");
-            self.export_ui(&mut columns[0], cx);
-            columns[1].heading("Import annotations");
-            self.import_ui(&mut columns[1], cx);
+        ui.horizontal_top(|ui| {
+            ui.vertical(|ui| {
+                ui.set_width(460.0);
+                ui.heading("Export");
+                self.export_ui(ui, cx);
+            });
+            ui.separator();
+            ui.vertical(|ui| {
+                ui.heading("Import annotations");
+                self.import_ui(ui, cx);
+            });
         });
     }
 

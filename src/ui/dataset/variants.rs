@@ -213,7 +213,7 @@ impl VariantEditor {
                             ui.horizontal_wrapped(|ui| {
                                 ui.add(
                                     egui::TextEdit::singleline(&mut draft.groups[g].label)
-                                        .desired_width(140.0),
+                                        .desired_width(200.0),
                                 )
                                 .on_hover_text("The training label's name");
                                 ui.label(format!("{n} instances, {px} pixels"));
