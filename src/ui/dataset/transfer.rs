@@ -35,7 +35,15 @@ enum ImportStage {
     },
 }
 
+/// Which field a file dialog fills.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PickedField {
+    ExportOut,
+    ImportPath,
+}
+
 pub struct TransferPanel {
+    picker: Option<(PickedField, JobHandle<Option<PathBuf>, ()>)>,
     export_format: ExportFormat,
     export_variant: String,
     export_split: Option<Split>,
@@ -49,6 +57,7 @@ pub struct TransferPanel {
 impl Default for TransferPanel {
     fn default() -> Self {
         Self {
+            picker: None,
             export_format: ExportFormat::Coco,
             export_variant: FULL_VARIANT.into(),
             export_split: None,
@@ -109,7 +118,45 @@ fn choice_text(choice: &ClassChoice) -> String {
 
 impl TransferPanel {
     /// Drains the panel's jobs (every frame, shown or not).
+    /// Opens the system's file dialog on a job (it blocks its thread, not the UI): a folder, or for
+    /// COCO's import a JSON file.
+    fn start_picker(
+        &mut self,
+        field: PickedField,
+        ctx: &egui::Context,
+        cx: &mut WorkspaceContext<'_>,
+    ) {
+        let file = field == PickedField::ImportPath && self.import_format == ForeignFormat::Coco;
+        let started = cx
+            .jobs
+            .start(JobKind::PickFolder, "Choosing", ctx, move |_| {
+                Ok(if file {
+                    rfd::FileDialog::new()
+                        .add_filter("COCO JSON", &["json"])
+                        .pick_file()
+                } else {
+                    rfd::FileDialog::new().pick_folder()
+                })
+            });
+        match started {
+            Ok(handle) => self.picker = Some((field, handle)),
+            Err(err) => cx.toasts.warning(err.to_string()),
+        }
+    }
+
     pub fn poll(&mut self, cx: &mut WorkspaceContext<'_>) {
+        if let Some((field, handle)) = &mut self.picker
+            && let Some(result) = take_result(handle, cx.toasts)
+        {
+            if let Ok(Some(path)) = result {
+                let text = path.display().to_string();
+                match field {
+                    PickedField::ExportOut => self.export_out = text,
+                    PickedField::ImportPath => self.import_path = text,
+                }
+            }
+            self.picker = None;
+        }
         if let Some(handle) = &mut self.export_job
             && let Some(result) = take_result(handle, cx.toasts)
         {
@@ -212,6 +259,7 @@ impl TransferPanel {
     }
 
     fn export_ui(&mut self, ui: &mut egui::Ui, cx: &mut WorkspaceContext<'_>) {
+        let mut pick = false;
         let project = cx.open.project();
         egui::Grid::new("export-form").num_columns(2).show(ui, |ui| {
             ui.label("Format");
@@ -260,8 +308,19 @@ impl TransferPanel {
                 "Where to write; its files appear only once all are written. Existing files of the same names are replaced",
             )
             .labelled_by(label.id);
+            if ui
+                .button("Browse…")
+                .on_hover_text("Choose the folder in a dialog")
+                .clicked()
+            {
+                pick = true;
+            }
             ui.end_row();
         });
+        if pick {
+            self.start_picker(PickedField::ExportOut, ui.ctx(), cx);
+        }
+        let project = cx.open.project();
         let running = self.export_job.is_some();
         let ready = !self.export_out.trim().is_empty() && !running;
         if ui
@@ -295,6 +354,7 @@ impl TransferPanel {
 
     fn import_ui(&mut self, ui: &mut egui::Ui, cx: &mut WorkspaceContext<'_>) {
         let idle = matches!(self.import_stage, ImportStage::Idle);
+        let mut pick = false;
         ui.add_enabled_ui(idle, |ui| {
             egui::Grid::new("import-form")
                 .num_columns(2)
@@ -324,6 +384,13 @@ impl TransferPanel {
                     )
                     .on_hover_text(self.import_format.path_hint())
                     .labelled_by(label.id);
+                    if ui
+                        .button("Browse…")
+                        .on_hover_text("Choose it in a dialog")
+                        .clicked()
+                    {
+                        pick = true;
+                    }
                     ui.end_row();
                 });
             if ui
@@ -352,6 +419,9 @@ impl TransferPanel {
                 }
             }
         });
+        if pick {
+            self.start_picker(PickedField::ImportPath, ui.ctx(), cx);
+        }
         let stage = std::mem::take(&mut self.import_stage);
         self.import_stage = match stage {
             ImportStage::Mapping {
