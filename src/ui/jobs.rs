@@ -53,6 +53,16 @@ pub enum JobError {
     Died,
 }
 
+impl std::fmt::Display for JobError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Cancelled => f.write_str("cancelled"),
+            Self::Failed(message) => f.write_str(message),
+            Self::Died => f.write_str("the worker stopped unexpectedly"),
+        }
+    }
+}
+
 impl From<crate::project::ProjectError> for JobError {
     fn from(err: crate::project::ProjectError) -> Self {
         match err {
@@ -123,6 +133,24 @@ pub struct JobHandle<T, E = ()> {
     result: Receiver<Result<T, JobError>>,
     progress: Arc<Progress>,
     done: bool,
+}
+
+impl<T> JobHandle<T, ()> {
+    /// The result once a job without events has finished; its log lines become toasts on the way.
+    pub fn finished(
+        &mut self,
+        toasts: &mut crate::ui::toasts::Toasts,
+    ) -> Option<Result<T, JobError>> {
+        let mut result = None;
+        for message in self.drain() {
+            match message {
+                JobMessage::Event(()) => {}
+                JobMessage::Log(level, text) => toasts.log(level, text),
+                JobMessage::Finished(r) => result = Some(r),
+            }
+        }
+        result
+    }
 }
 
 impl<T, E> JobHandle<T, E> {

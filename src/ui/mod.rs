@@ -14,6 +14,7 @@ pub mod commands;
 pub mod dataset;
 mod forms;
 pub mod jobs;
+pub mod picker;
 mod settings;
 mod toasts;
 pub mod widgets;

@@ -3,14 +3,14 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use super::StudioApp;
 use crate::import::{MaskImportOptions, MaskImportReport, import_masks};
 use crate::label::{LabelSession, ProjectChanges};
 use crate::project::Project;
 use crate::ui::forms::FolderField;
-use crate::ui::jobs::{JobError, JobHandle, JobKind, JobMessage};
+use crate::ui::jobs::{JobError, JobHandle, JobKind};
+use crate::ui::picker::{PickJob, PickWhat};
 use crate::ui::widgets::ImageCache;
 use crate::ui::workspace::{OpenProject, Selection};
 
@@ -27,8 +27,7 @@ pub(super) enum AppJob {
     },
     PickFolder {
         field: FolderField,
-        started: Instant,
-        handle: JobHandle<Option<PathBuf>>,
+        pick: PickJob,
     },
 }
 
@@ -84,17 +83,8 @@ impl StudioApp {
     }
 
     pub(super) fn start_folder_pick(&mut self, ctx: &egui::Context, field: FolderField) {
-        let started = self
-            .jobs
-            .start(JobKind::PickFolder, "Choosing a folder", ctx, |_| {
-                Ok(rfd::FileDialog::new().pick_folder())
-            });
-        match started {
-            Ok(handle) => self.app_jobs.push(AppJob::PickFolder {
-                field,
-                started: Instant::now(),
-                handle,
-            }),
+        match PickJob::start(&mut self.jobs, ctx, PickWhat::Folder) {
+            Ok(pick) => self.app_jobs.push(AppJob::PickFolder { field, pick }),
             Err(err) => self.toasts.warning(err.to_string()),
         }
     }
@@ -103,7 +93,7 @@ impl StudioApp {
     pub(super) fn poll_jobs(&mut self, ctx: &egui::Context) {
         for mut job in std::mem::take(&mut self.app_jobs) {
             let running = match &mut job {
-                AppJob::Open { path, handle } => match finished(handle.drain(), &mut self.toasts) {
+                AppJob::Open { path, handle } => match handle.finished(&mut self.toasts) {
                     None => true,
                     Some(Ok(project)) => {
                         let path = path.clone();
@@ -116,46 +106,32 @@ impl StudioApp {
                     }
                     Some(Err(err)) => {
                         self.toasts
-                            .error(format!("Cannot open the project: {}", failure(&err)));
+                            .error(format!("Cannot open the project: {err}"));
                         false
                     }
                 },
-                AppJob::Import { root, handle } => {
-                    match finished(handle.drain(), &mut self.toasts) {
-                        None => true,
-                        Some(Ok((changes, report))) => {
-                            let root = root.clone();
-                            self.import_finished(&root, changes, &report);
-                            false
-                        }
-                        Some(Err(JobError::Cancelled)) => {
-                            self.toasts
-                                .info("Import cancelled; the project is as it was");
-                            false
-                        }
-                        Some(Err(err)) => {
-                            self.toasts
-                                .error(format!("Import failed: {}", failure(&err)));
-                            false
-                        }
-                    }
-                }
-                AppJob::PickFolder {
-                    field,
-                    started,
-                    handle,
-                } => match finished(handle.drain(), &mut self.toasts) {
+                AppJob::Import { root, handle } => match handle.finished(&mut self.toasts) {
                     None => true,
-                    Some(Ok(Some(path))) => {
-                        self.forms.set_folder(*field, &path);
+                    Some(Ok((changes, report))) => {
+                        let root = root.clone();
+                        self.import_finished(&root, changes, &report);
                         false
                     }
-                    Some(_) => {
-                        // rfd returns None at once when no dialog backend exists: say so.
-                        if started.elapsed() < Duration::from_millis(300) {
-                            self.toasts.warning(
-                                "No folder dialog is available here; type the path instead",
-                            );
+                    Some(Err(JobError::Cancelled)) => {
+                        self.toasts
+                            .info("Import cancelled; the project is as it was");
+                        false
+                    }
+                    Some(Err(err)) => {
+                        self.toasts.error(format!("Import failed: {err}"));
+                        false
+                    }
+                },
+                AppJob::PickFolder { field, pick } => match pick.poll(&mut self.toasts) {
+                    None => true,
+                    Some(chosen) => {
+                        if let Some(path) = chosen {
+                            self.forms.set_folder(*field, &path);
                         }
                         false
                     }
@@ -256,29 +232,5 @@ impl StudioApp {
         {
             self.toasts.warning(problem.clone());
         }
-    }
-}
-
-/// The result once a job has finished; its log lines become toasts on the way.
-fn finished<T>(
-    messages: Vec<JobMessage<T, ()>>,
-    toasts: &mut crate::ui::toasts::Toasts,
-) -> Option<Result<T, JobError>> {
-    let mut result = None;
-    for message in messages {
-        match message {
-            JobMessage::Event(()) => {}
-            JobMessage::Log(level, text) => toasts.log(level, text),
-            JobMessage::Finished(r) => result = Some(r),
-        }
-    }
-    result
-}
-
-fn failure(err: &JobError) -> String {
-    match err {
-        JobError::Cancelled => "cancelled".into(),
-        JobError::Failed(message) => message.clone(),
-        JobError::Died => "the worker stopped unexpectedly".into(),
     }
 }

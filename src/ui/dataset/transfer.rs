@@ -14,7 +14,8 @@ use crate::import::{
 };
 use crate::label::ProjectChanges;
 use crate::project::{FULL_VARIANT, Project, Split};
-use crate::ui::jobs::{JobError, JobHandle, JobKind, JobMessage};
+use crate::ui::jobs::{JobError, JobHandle, JobKind};
+use crate::ui::picker::{PickJob, PickWhat};
 use crate::ui::workspace::WorkspaceContext;
 
 /// Where the import form is.
@@ -43,7 +44,7 @@ enum PickedField {
 }
 
 pub struct TransferPanel {
-    picker: Option<(PickedField, JobHandle<Option<PathBuf>, ()>)>,
+    picker: Option<(PickedField, PickJob)>,
     export_format: ExportFormat,
     export_variant: String,
     export_split: Option<Split>,
@@ -67,30 +68,6 @@ impl Default for TransferPanel {
             import_path: String::new(),
             import_stage: ImportStage::Idle,
         }
-    }
-}
-
-/// The job's result once it has finished; log lines become toasts.
-fn take_result<T>(
-    handle: &mut JobHandle<T, ()>,
-    toasts: &mut crate::ui::toasts::Toasts,
-) -> Option<Result<T, JobError>> {
-    let mut result = None;
-    for message in handle.drain() {
-        match message {
-            JobMessage::Event(()) => {}
-            JobMessage::Log(level, text) => toasts.log(level, text),
-            JobMessage::Finished(r) => result = Some(r),
-        }
-    }
-    result
-}
-
-fn failure(err: &JobError) -> String {
-    match err {
-        JobError::Cancelled => "cancelled; nothing was written".into(),
-        JobError::Failed(message) => message.clone(),
-        JobError::Died => "the worker stopped unexpectedly".into(),
     }
 }
 
@@ -118,37 +95,30 @@ fn choice_text(choice: &ClassChoice) -> String {
 
 impl TransferPanel {
     /// Drains the panel's jobs (every frame, shown or not).
-    /// Opens the system's file dialog on a job (it blocks its thread, not the UI): a folder, or for
-    /// COCO's import a JSON file.
+    /// Opens the system's dialog for `field`: a folder, or for COCO's import its JSON file.
     fn start_picker(
         &mut self,
         field: PickedField,
         ctx: &egui::Context,
         cx: &mut WorkspaceContext<'_>,
     ) {
-        let file = field == PickedField::ImportPath && self.import_format == ForeignFormat::Coco;
-        let started = cx
-            .jobs
-            .start(JobKind::PickFolder, "Choosing", ctx, move |_| {
-                Ok(if file {
-                    rfd::FileDialog::new()
-                        .add_filter("COCO JSON", &["json"])
-                        .pick_file()
-                } else {
-                    rfd::FileDialog::new().pick_folder()
-                })
-            });
-        match started {
-            Ok(handle) => self.picker = Some((field, handle)),
+        let what = if field == PickedField::ImportPath && self.import_format == ForeignFormat::Coco
+        {
+            PickWhat::File("COCO JSON", &["json"])
+        } else {
+            PickWhat::Folder
+        };
+        match PickJob::start(cx.jobs, ctx, what) {
+            Ok(pick) => self.picker = Some((field, pick)),
             Err(err) => cx.toasts.warning(err.to_string()),
         }
     }
 
     pub fn poll(&mut self, cx: &mut WorkspaceContext<'_>) {
-        if let Some((field, handle)) = &mut self.picker
-            && let Some(result) = take_result(handle, cx.toasts)
+        if let Some((field, pick)) = &mut self.picker
+            && let Some(chosen) = pick.poll(cx.toasts)
         {
-            if let Ok(Some(path)) = result {
+            if let Some(path) = chosen {
                 let text = path.display().to_string();
                 match field {
                     PickedField::ExportOut => self.export_out = text,
@@ -158,7 +128,7 @@ impl TransferPanel {
             self.picker = None;
         }
         if let Some(handle) = &mut self.export_job
-            && let Some(result) = take_result(handle, cx.toasts)
+            && let Some(result) = handle.finished(cx.toasts)
         {
             self.export_job = None;
             match result {
@@ -172,12 +142,12 @@ impl TransferPanel {
                     }
                 }
                 Err(JobError::Cancelled) => cx.toasts.info("Export cancelled; nothing was written"),
-                Err(err) => cx.toasts.error(format!("Export failed: {}", failure(&err))),
+                Err(err) => cx.toasts.error(format!("Export failed: {err}")),
             }
         }
         match &mut self.import_stage {
             ImportStage::Reading(handle) => {
-                if let Some(result) = take_result(handle, cx.toasts) {
+                if let Some(result) = handle.finished(cx.toasts) {
                     self.import_stage = match result {
                         Ok(dataset) => {
                             let project = cx.open.project();
@@ -196,7 +166,7 @@ impl TransferPanel {
                         }
                         Err(err) => {
                             if err != JobError::Cancelled {
-                                cx.toasts.error(format!("Cannot read: {}", failure(&err)));
+                                cx.toasts.error(format!("Cannot read: {err}"));
                             }
                             ImportStage::Idle
                         }
@@ -204,7 +174,7 @@ impl TransferPanel {
                 }
             }
             ImportStage::Importing { root, handle } => {
-                if let Some(result) = take_result(handle, cx.toasts) {
+                if let Some(result) = handle.finished(cx.toasts) {
                     let same_project = cx.open.project().root() == root.as_path();
                     match result {
                         Ok((changes, report)) if same_project => {
@@ -234,7 +204,7 @@ impl TransferPanel {
                         Err(JobError::Cancelled) => {
                             cx.toasts.info("Import cancelled; the project is as it was");
                         }
-                        Err(err) => cx.toasts.error(format!("Import failed: {}", failure(&err))),
+                        Err(err) => cx.toasts.error(format!("Import failed: {err}")),
                     }
                     self.import_stage = ImportStage::Idle;
                 }
