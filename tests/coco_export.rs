@@ -138,43 +138,7 @@ fn the_atwork_import_exports_to_coco_exactly() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let project = Project::create(
-        &dir.path().join("P"),
-        "atwork",
-        segstudio::project::Preset::AtWork,
-    )
-    .unwrap();
-    // Two classes' worth of photos keep the test short; the whole set is a benchmark.
-    let src = dir.path().join("src");
-    for class in ["axis", "bearing"] {
-        let mut photos: Vec<_> = std::fs::read_dir(atwork.join("images").join(class))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        photos.sort();
-        for sub in ["images", "labels"] {
-            std::fs::create_dir_all(src.join(sub).join(class)).unwrap();
-        }
-        for photo in photos.iter().take(8) {
-            let name = photo.file_name().unwrap();
-            std::fs::copy(photo, src.join("images").join(class).join(name)).unwrap();
-            let mask = Path::new(name).with_extension("png");
-            std::fs::copy(
-                atwork.join("labels").join(class).join(&mask),
-                src.join("labels").join(class).join(&mask),
-            )
-            .unwrap();
-        }
-    }
-    let options = segstudio::import::MaskImportOptions {
-        images_dir: src.join("images"),
-        masks_dir: src.join("labels"),
-        background: 19,
-        split_per_class: None,
-        min_region_px: 20,
-        simplify_px: 1.0,
-    };
-    let (project, _) = common::import_into(project, &options);
+    let project = common::import_atwork_subset(&atwork, dir.path(), &["axis", "bearing"], 8, None);
     let out = dir.path().join("coco");
     let coco = export_and_check(&project, &out);
     assert!(coco.annotations.len() >= 14, "{}", coco.annotations.len());

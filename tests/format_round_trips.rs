@@ -11,7 +11,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -367,39 +366,13 @@ fn the_atwork_import_round_trips_through_every_format() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let project = Project::create(&dir.path().join("P"), "atwork", Preset::AtWork).unwrap();
-    let src = dir.path().join("src");
-    let mut counts = BTreeMap::new();
-    for class in ["axis", "container_box_red", "motor"] {
-        let mut photos: Vec<_> = std::fs::read_dir(atwork.join("images").join(class))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        photos.sort();
-        for sub in ["images", "labels"] {
-            std::fs::create_dir_all(src.join(sub).join(class)).unwrap();
-        }
-        for photo in photos.iter().take(4) {
-            let name = photo.file_name().unwrap();
-            std::fs::copy(photo, src.join("images").join(class).join(name)).unwrap();
-            let mask = Path::new(name).with_extension("png");
-            std::fs::copy(
-                atwork.join("labels").join(class).join(&mask),
-                src.join("labels").join(class).join(&mask),
-            )
-            .unwrap();
-        }
-        counts.insert(class, photos.len().min(4));
-    }
-    let options = segstudio::import::MaskImportOptions {
-        images_dir: src.join("images"),
-        masks_dir: src.join("labels"),
-        background: 19,
-        split_per_class: Some([2, 1, 1]),
-        min_region_px: 20,
-        simplify_px: 1.0,
-    };
-    let (project, _) = common::import_into(project, &options);
+    let project = common::import_atwork_subset(
+        &atwork,
+        dir.path(),
+        &["axis", "container_box_red", "motor"],
+        4,
+        Some([2, 1, 1]),
+    );
     round_trip_all(&project, dir.path());
 }
 

@@ -8,8 +8,9 @@
 
 mod common;
 
+use common::ui::{step_until, type_into};
+
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
@@ -17,19 +18,6 @@ use segstudio::cli::StudioArgs;
 use segstudio::project::{Instance, Part, Project, Tool, VariantTarget};
 use segstudio::ui::StudioApp;
 use segstudio::ui::workspace::WorkspaceId;
-
-fn step_until(harness: &mut Harness<'_, StudioApp>, what: &str, done: impl Fn(&StudioApp) -> bool) {
-    let started = Instant::now();
-    while !done(harness.state()) {
-        assert!(
-            started.elapsed() < Duration::from_mins(1),
-            "timed out waiting for {what}"
-        );
-        harness.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    harness.step();
-}
 
 /// A 10 × 5 rectangle of bolt at integer corners: 50 pixels.
 fn bolt(id: u32) -> Instance {
@@ -130,13 +118,6 @@ fn a_problem_shows_its_image_in_browse() {
     let app = harness.state();
     assert_eq!(app.active, WorkspaceId::Browse);
     assert_eq!(app.open.as_ref().unwrap().selection.image, Some(2));
-}
-
-fn type_into(harness: &mut Harness<'_, StudioApp>, field: &str, text: &str) {
-    harness.get_by_label(field).focus();
-    harness.run_steps(1);
-    harness.get_by_label(field).type_text(text);
-    harness.run_steps(1);
 }
 
 #[test]

@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::ui::{step_until, type_into};
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -36,29 +38,8 @@ fn open_studio(dir: &Path) -> Harness<'static, StudioApp> {
     harness
 }
 
-/// Steps frames until `done` holds (background threads deliver between frames).
-fn step_until(harness: &mut Harness<'_, StudioApp>, what: &str, done: impl Fn(&StudioApp) -> bool) {
-    let started = Instant::now();
-    while !done(harness.state()) {
-        assert!(
-            started.elapsed() < Duration::from_mins(1),
-            "timed out waiting for {what}"
-        );
-        harness.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    harness.step();
-}
-
 fn selected_image(app: &StudioApp) -> Option<usize> {
     app.open.as_ref().and_then(|o| o.selection.image)
-}
-
-fn type_into(harness: &mut Harness<'_, StudioApp>, field: &str, text: &str) {
-    harness.get_by_label(field).focus();
-    harness.run_steps(1);
-    harness.get_by_label(field).type_text(text);
-    harness.run_steps(1);
 }
 
 #[test]

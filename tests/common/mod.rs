@@ -5,6 +5,8 @@
     reason = "each test binary uses a different subset; a helper that cannot set up fails loudly"
 )]
 
+pub mod ui;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -148,4 +150,48 @@ pub fn python(test: &str) -> Option<PathBuf> {
     );
     std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes()).ok();
     None
+}
+
+/// A project of the atWork preset in `dir/P` with the first `per_class` real photos of each of
+/// `classes` (copied with their masks to `dir/src`, never into the repository) imported as the CLI
+/// does; a few classes keep a test short, the whole set is a benchmark.
+pub fn import_atwork_subset(
+    atwork: &std::path::Path,
+    dir: &std::path::Path,
+    classes: &[&str],
+    per_class: usize,
+    split_per_class: Option<[usize; 3]>,
+) -> Project {
+    let project =
+        Project::create(&dir.join("P"), "atwork", segstudio::project::Preset::AtWork).unwrap();
+    let src = dir.join("src");
+    for class in classes {
+        let mut photos: Vec<_> = std::fs::read_dir(atwork.join("images").join(class))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        photos.sort();
+        for sub in ["images", "labels"] {
+            std::fs::create_dir_all(src.join(sub).join(class)).unwrap();
+        }
+        for photo in photos.iter().take(per_class) {
+            let name = photo.file_name().unwrap();
+            std::fs::copy(photo, src.join("images").join(class).join(name)).unwrap();
+            let mask = std::path::Path::new(name).with_extension("png");
+            std::fs::copy(
+                atwork.join("labels").join(class).join(&mask),
+                src.join("labels").join(class).join(&mask),
+            )
+            .unwrap();
+        }
+    }
+    let options = segstudio::import::MaskImportOptions {
+        images_dir: src.join("images"),
+        masks_dir: src.join("labels"),
+        background: 19,
+        split_per_class,
+        min_region_px: 20,
+        simplify_px: 1.0,
+    };
+    import_into(project, &options).0
 }
