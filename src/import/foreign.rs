@@ -317,21 +317,10 @@ pub fn import_foreign(
         &mut report,
     )?;
 
-    progress.start_stage(
-        &format!("importing {} photos", dataset.format),
-        dataset.images.len() as u64,
-    );
-    let prepared: Vec<Result<Prepared, String>> = dataset
-        .images
-        .into_par_iter()
-        .map(|image| {
-            progress.check().map_err(|_| "cancelled".to_owned())?;
-            let result = prepare(image, &targets, tool);
-            progress.advance(1);
-            result
-        })
-        .collect();
-    progress.check().map_err(|_| ProjectError::Cancelled)?;
+    let stage = format!("importing {} photos", dataset.format);
+    let prepared = each_in_parallel(dataset.images, &stage, progress, |image| {
+        prepare(image, &targets, tool)
+    })?;
 
     let root = project.root().to_path_buf();
     let mut taken: HashSet<String> = project
@@ -412,6 +401,33 @@ pub fn import_foreign(
     }
     report.seconds = started.elapsed().as_secs_f64();
     Ok((changes, report))
+}
+
+/// Runs `work` on every item in parallel as one progress stage. An item's failure is its message in
+/// the result; a cancel stops the stage and is the error.
+pub(crate) fn each_in_parallel<I, R>(
+    items: I,
+    stage: &str,
+    progress: &Progress,
+    work: impl Fn(I::Item) -> Result<R, String> + Sync + Send,
+) -> Result<Vec<Result<R, String>>, ProjectError>
+where
+    I: IntoParallelIterator,
+    I::Iter: IndexedParallelIterator,
+    R: Send,
+{
+    let items = items.into_par_iter();
+    progress.start_stage(stage, items.len() as u64);
+    let results = items
+        .map(|item| {
+            progress.check().map_err(|_| "cancelled".to_owned())?;
+            let result = work(item);
+            progress.advance(1);
+            result
+        })
+        .collect();
+    progress.check().map_err(|_| ProjectError::Cancelled)?;
+    Ok(results)
 }
 
 /// A file name for the photo that no image of the project has.

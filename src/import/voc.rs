@@ -16,10 +16,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
-
 use super::foreign::{
     ForeignDataset, ForeignImage, ForeignObject, ImportOptions, ImportReport, PhotoSource,
+    each_in_parallel,
 };
 use crate::geometry::trace_label_components;
 use crate::imageio::read_label_png;
@@ -109,17 +108,9 @@ pub fn read_voc(root: &Path, progress: &Progress) -> Result<ForeignDataset, Proj
             .unwrap_or_else(|| format!("label_{v}"))
     };
     let splits = read_splits(root);
-    progress.start_stage("reading VOC masks", masks.len() as u64);
-    let read: Vec<Result<ForeignImage, String>> = masks
-        .par_iter()
-        .map(|mask| {
-            progress.check().map_err(|_| "cancelled".to_owned())?;
-            let result = read_one(root, mask, &label_name, &splits);
-            progress.advance(1);
-            result
-        })
-        .collect();
-    progress.check().map_err(|_| ProjectError::Cancelled)?;
+    let read = each_in_parallel(&masks, "reading VOC masks", progress, |mask| {
+        read_one(root, mask, &label_name, &splits)
+    })?;
     for item in read {
         match item {
             Ok(image) => dataset.images.push(image),

@@ -6,11 +6,9 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use rayon::prelude::*;
-
 use super::foreign::{
     ForeignDataset, ForeignImage, ForeignObject, ImportOptions, ImportReport, PhotoSource,
-    find_files,
+    each_in_parallel, find_files,
 };
 use crate::formats::yolo::{parse_data_yaml_names, parse_yolo_labels};
 use crate::imageio::photo_dimensions;
@@ -81,17 +79,9 @@ pub fn read_yolo(path: &Path, progress: &Progress) -> Result<ForeignDataset, Pro
         format: "YOLO".into(),
         ..ForeignDataset::default()
     };
-    progress.start_stage("reading YOLO labels", photos.len() as u64);
-    let read: Vec<Result<Option<ForeignImage>, String>> = photos
-        .par_iter()
-        .map(|photo| {
-            progress.check().map_err(|_| "cancelled".to_owned())?;
-            let result = read_one(photo, &images, &names);
-            progress.advance(1);
-            result
-        })
-        .collect();
-    progress.check().map_err(|_| ProjectError::Cancelled)?;
+    let read = each_in_parallel(&photos, "reading YOLO labels", progress, |photo| {
+        read_one(photo, &images, &names)
+    })?;
     for item in read {
         match item {
             Ok(Some(image)) => {

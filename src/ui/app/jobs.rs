@@ -105,8 +105,7 @@ impl StudioApp {
                         false
                     }
                     Some(Err(err)) => {
-                        self.toasts
-                            .error(format!("Cannot open the project: {err}"));
+                        self.toasts.error(format!("Cannot open the project: {err}"));
                         false
                     }
                 },
