@@ -10,17 +10,16 @@
 //! report counts them. The label ids are the variant's, painted by the one rasteriser.
 
 use std::path::Path;
-use std::time::Instant;
 
 use rayon::prelude::*;
 use serde::Serialize;
 
 use super::palette::voc_colormap;
 use super::yolo::split_folder;
-use super::{ExportReport, find_variant, render_label_map, select_images};
+use super::{ExportReport, ExportRun, render_label_map, run_export};
 use crate::imageio::{decode_photo, encode_label_png};
 use crate::progress::Progress;
-use crate::project::fsio::{FileError, StagedOutput, atomic_write};
+use crate::project::fsio::{FileError, atomic_write};
 use crate::project::{Project, ProjectError, Split, image_stem};
 
 /// One entry of `labels.json`.
@@ -59,88 +58,99 @@ pub fn export_cityscapes(
     out: &Path,
     progress: &Progress,
 ) -> Result<ExportReport, ProjectError> {
-    let started = Instant::now();
-    let variant = find_variant(project, variant_name)?;
-    let staged = StagedOutput::create(out)?;
-    let root = staged.path();
-    let city = city_name(&project.file().name);
-    let (todo, mut report) = select_images(project, "cityscapes", split);
-    super::require_unique_stems(project, &todo)?;
-    progress.start_stage("exporting Cityscapes", todo.len() as u64);
-    todo.par_iter().try_for_each(|&i| {
-        progress.check().map_err(|_| ProjectError::Cancelled)?;
-        let image = &project.file().images[i];
-        let folder = split_folder(image.split);
-        let stem = image_stem(&image.file);
-        let photos = root.join("leftImg8bit").join(folder).join(&city);
-        let labels = root.join("gtFine").join(folder).join(&city);
-        for dir in [&photos, &labels] {
-            std::fs::create_dir_all(dir).map_err(|e| FileError::new("cannot create", dir, e))?;
-        }
-        let source = project.image_path(i);
-        let bytes =
-            std::fs::read(&source).map_err(|e| FileError::new("cannot read", &source, e))?;
-        let target = photos.join(format!("{stem}_leftImg8bit.png"));
-        if bytes.starts_with(b"\x89PNG") {
-            atomic_write(&target, &bytes)?;
-        } else {
-            let rgb =
-                decode_photo(&source, &bytes).map_err(|e| ProjectError::Other(e.to_string()))?;
-            let mut png = Vec::new();
-            let encoder = image::codecs::png::PngEncoder::new_with_quality(
-                &mut png,
-                image::codecs::png::CompressionType::Fast,
-                image::codecs::png::FilterType::Adaptive,
-            );
-            rgb.write_with_encoder(encoder).map_err(|e| {
-                ProjectError::Other(format!("cannot encode {}: {e}", target.display()))
+    run_export(
+        project,
+        variant_name,
+        split,
+        out,
+        "cityscapes",
+        "exporting Cityscapes",
+        true,
+        progress,
+        |run| {
+            let ExportRun {
+                variant,
+                root,
+                todo,
+                report,
+            } = run;
+            let city = city_name(&project.file().name);
+            todo.par_iter().try_for_each(|&i| {
+                progress.check().map_err(|_| ProjectError::Cancelled)?;
+                let image = &project.file().images[i];
+                let folder = split_folder(image.split);
+                let stem = image_stem(&image.file);
+                let photos = root.join("leftImg8bit").join(folder).join(&city);
+                let labels = root.join("gtFine").join(folder).join(&city);
+                for dir in [&photos, &labels] {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| FileError::new("cannot create", dir, e))?;
+                }
+                let source = project.image_path(i);
+                let bytes = std::fs::read(&source)
+                    .map_err(|e| FileError::new("cannot read", &source, e))?;
+                let target = photos.join(format!("{stem}_leftImg8bit.png"));
+                if bytes.starts_with(b"\x89PNG") {
+                    atomic_write(&target, &bytes)?;
+                } else {
+                    let rgb = decode_photo(&source, &bytes)
+                        .map_err(|e| ProjectError::Other(e.to_string()))?;
+                    let mut png = Vec::new();
+                    let encoder = image::codecs::png::PngEncoder::new_with_quality(
+                        &mut png,
+                        image::codecs::png::CompressionType::Fast,
+                        image::codecs::png::FilterType::Adaptive,
+                    );
+                    rgb.write_with_encoder(encoder).map_err(|e| {
+                        ProjectError::Other(format!("cannot encode {}: {e}", target.display()))
+                    })?;
+                    atomic_write(&target, &png)?;
+                }
+                let ids =
+                    render_label_map(project.instances(i), variant, image.width, image.height);
+                atomic_write(
+                    &labels.join(format!("{stem}_gtFine_labelIds.png")),
+                    &encode_label_png(image.width, image.height, &ids),
+                )?;
+                progress.advance(1);
+                Ok::<(), ProjectError>(())
             })?;
-            atomic_write(&target, &png)?;
-        }
-        let ids = render_label_map(project.instances(i), variant, image.width, image.height);
-        atomic_write(
-            &labels.join(format!("{stem}_gtFine_labelIds.png")),
-            &encode_label_png(image.width, image.height, &ids),
-        )?;
-        progress.advance(1);
-        Ok::<(), ProjectError>(())
-    })?;
-    let unsplit = todo
-        .iter()
-        .filter(|&&i| project.file().images[i].split.is_none())
-        .count();
-    if unsplit > 0 {
-        report
-            .warnings
-            .push(format!("{unsplit} images without a split went to train"));
-    }
-    let palette = voc_colormap();
-    let mut entries = vec![LabelEntry {
-        id: 0,
-        name: "background".into(),
-        color: palette[0],
-    }];
-    for (k, name) in variant.labels.iter().enumerate() {
-        let id = k as u8 + 1;
-        entries.push(LabelEntry {
-            id,
-            name: name.clone(),
-            color: palette[usize::from(id)],
-        });
-    }
-    entries.push(LabelEntry {
-        id: 255,
-        name: "ignore".into(),
-        color: palette[255],
-    });
-    let path = root.join("labels.json");
-    let json = serde_json::to_vec_pretty(&entries)
-        .map_err(|e| ProjectError::Other(format!("cannot write {}: {e}", path.display())))?;
-    atomic_write(&path, &json)?;
-    staged.commit()?;
-    report.written = todo.len();
-    report.seconds = started.elapsed().as_secs_f64();
-    Ok(report)
+            let unsplit = todo
+                .iter()
+                .filter(|&&i| project.file().images[i].split.is_none())
+                .count();
+            if unsplit > 0 {
+                report
+                    .warnings
+                    .push(format!("{unsplit} images without a split went to train"));
+            }
+            let palette = voc_colormap();
+            let mut entries = vec![LabelEntry {
+                id: 0,
+                name: "background".into(),
+                color: palette[0],
+            }];
+            for (k, name) in variant.labels.iter().enumerate() {
+                let id = k as u8 + 1;
+                entries.push(LabelEntry {
+                    id,
+                    name: name.clone(),
+                    color: palette[usize::from(id)],
+                });
+            }
+            entries.push(LabelEntry {
+                id: 255,
+                name: "ignore".into(),
+                color: palette[255],
+            });
+            let path = root.join("labels.json");
+            let json = serde_json::to_vec_pretty(&entries).map_err(|e| {
+                ProjectError::Other(format!("cannot write {}: {e}", path.display()))
+            })?;
+            atomic_write(&path, &json)?;
+            Ok(())
+        },
+    )
 }
 
 #[cfg(test)]

@@ -12,15 +12,14 @@
 //! annotations; the report counts them.
 
 use std::path::Path;
-use std::time::Instant;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{ExportReport, find_variant, select_images};
+use super::{ExportReport, ExportRun, run_export};
 use crate::geometry::paint_polygon;
 use crate::progress::Progress;
-use crate::project::fsio::{FileError, StagedOutput, atomic_write};
+use crate::project::fsio::{FileError, atomic_write};
 use crate::project::{Instance, Project, ProjectError, Split, VariantTarget};
 
 /// `annotations.json`.
@@ -161,111 +160,124 @@ pub fn export_coco(
     out: &Path,
     progress: &Progress,
 ) -> Result<ExportReport, ProjectError> {
-    let started = Instant::now();
-    let variant = find_variant(project, variant_name)?;
-    let staged = StagedOutput::create(out)?;
-    let photos = staged.path().join("JPEGImages");
-    std::fs::create_dir_all(&photos).map_err(|e| FileError::new("cannot create", &photos, e))?;
-    let (todo, mut report) = select_images(project, "coco", split);
-    progress.start_stage("exporting COCO", todo.len() as u64);
-    let per_image: Vec<(CocoImage, Vec<CocoAnnotation>, usize)> = todo
-        .par_iter()
-        .enumerate()
-        .map(|(k, &i)| {
-            progress.check().map_err(|_| ProjectError::Cancelled)?;
-            let image = &project.file().images[i];
-            let source = project.image_path(i);
-            let bytes =
-                std::fs::read(&source).map_err(|e| FileError::new("cannot read", &source, e))?;
-            atomic_write(&photos.join(&image.file), &bytes)?;
-            let image_id = k as u64 + 1;
-            let mut annotations = Vec::new();
-            let mut left_out = 0;
-            for inst in project.instances(i) {
-                let Some(VariantTarget::Label(label)) = variant.mapping.get(&inst.class_id) else {
-                    left_out += 1;
-                    continue;
-                };
-                let mask = instance_mask(inst, image.width, image.height);
-                let (area, bbox) = area_and_bbox(&mask, image.width);
-                if area == 0.0 {
-                    left_out += 1;
-                    continue;
-                }
-                let segmentation = if inst.hole_count() == 0 {
-                    Segmentation::Polygons(
-                        inst.parts
-                            .iter()
-                            .map(|p| {
-                                p.outer
+    run_export(
+        project,
+        variant_name,
+        split,
+        out,
+        "coco",
+        "exporting COCO",
+        false,
+        progress,
+        |run| {
+            let ExportRun {
+                variant,
+                root,
+                todo,
+                report,
+            } = run;
+            let photos = root.join("JPEGImages");
+            std::fs::create_dir_all(&photos)
+                .map_err(|e| FileError::new("cannot create", &photos, e))?;
+            let per_image: Vec<(CocoImage, Vec<CocoAnnotation>, usize)> = todo
+                .par_iter()
+                .enumerate()
+                .map(|(k, &i)| {
+                    progress.check().map_err(|_| ProjectError::Cancelled)?;
+                    let image = &project.file().images[i];
+                    let source = project.image_path(i);
+                    let bytes = std::fs::read(&source)
+                        .map_err(|e| FileError::new("cannot read", &source, e))?;
+                    atomic_write(&photos.join(&image.file), &bytes)?;
+                    let image_id = k as u64 + 1;
+                    let mut annotations = Vec::new();
+                    let mut left_out = 0;
+                    for inst in project.instances(i) {
+                        let Some(VariantTarget::Label(label)) = variant.mapping.get(&inst.class_id)
+                        else {
+                            left_out += 1;
+                            continue;
+                        };
+                        let mask = instance_mask(inst, image.width, image.height);
+                        let (area, bbox) = area_and_bbox(&mask, image.width);
+                        if area == 0.0 {
+                            left_out += 1;
+                            continue;
+                        }
+                        let segmentation = if inst.hole_count() == 0 {
+                            Segmentation::Polygons(
+                                inst.parts
                                     .iter()
-                                    .flat_map(|&[x, y]| [f64::from(x), f64::from(y)])
-                                    .collect()
-                            })
-                            .collect(),
-                    )
-                } else {
-                    Segmentation::Rle(Rle::encode(&mask, image.width, image.height))
-                };
-                annotations.push(CocoAnnotation {
-                    id: 0,
-                    image_id,
-                    category_id: u64::from(*label),
-                    segmentation,
-                    area,
-                    bbox,
-                    iscrowd: 0,
-                });
+                                    .map(|p| {
+                                        p.outer
+                                            .iter()
+                                            .flat_map(|&[x, y]| [f64::from(x), f64::from(y)])
+                                            .collect()
+                                    })
+                                    .collect(),
+                            )
+                        } else {
+                            Segmentation::Rle(Rle::encode(&mask, image.width, image.height))
+                        };
+                        annotations.push(CocoAnnotation {
+                            id: 0,
+                            image_id,
+                            category_id: u64::from(*label),
+                            segmentation,
+                            area,
+                            bbox,
+                            iscrowd: 0,
+                        });
+                    }
+                    progress.advance(1);
+                    Ok((
+                        CocoImage {
+                            id: image_id,
+                            file_name: image.file.clone(),
+                            width: image.width,
+                            height: image.height,
+                        },
+                        annotations,
+                        left_out,
+                    ))
+                })
+                .collect::<Result<_, ProjectError>>()?;
+            let mut file = CocoFile {
+                images: Vec::new(),
+                categories: variant
+                    .labels
+                    .iter()
+                    .enumerate()
+                    .map(|(k, name)| CocoCategory {
+                        id: k as u64 + 1,
+                        name: name.clone(),
+                        supercategory: "none".into(),
+                    })
+                    .collect(),
+                annotations: Vec::new(),
+            };
+            let mut left_out = 0;
+            for (image, annotations, skipped) in per_image {
+                file.images.push(image);
+                left_out += skipped;
+                for mut annotation in annotations {
+                    annotation.id = file.annotations.len() as u64 + 1;
+                    file.annotations.push(annotation);
+                }
             }
-            progress.advance(1);
-            Ok((
-                CocoImage {
-                    id: image_id,
-                    file_name: image.file.clone(),
-                    width: image.width,
-                    height: image.height,
-                },
-                annotations,
-                left_out,
-            ))
-        })
-        .collect::<Result<_, ProjectError>>()?;
-    let mut file = CocoFile {
-        images: Vec::new(),
-        categories: variant
-            .labels
-            .iter()
-            .enumerate()
-            .map(|(k, name)| CocoCategory {
-                id: k as u64 + 1,
-                name: name.clone(),
-                supercategory: "none".into(),
-            })
-            .collect(),
-        annotations: Vec::new(),
-    };
-    let mut left_out = 0;
-    for (image, annotations, skipped) in per_image {
-        file.images.push(image);
-        left_out += skipped;
-        for mut annotation in annotations {
-            annotation.id = file.annotations.len() as u64 + 1;
-            file.annotations.push(annotation);
-        }
-    }
-    if left_out > 0 {
-        report.warnings.push(format!(
+            if left_out > 0 {
+                report.warnings.push(format!(
             "{left_out} instances are not annotations: ignore regions, classes the variant ignores, or empty ones"
         ));
-    }
-    let path = staged.path().join("annotations.json");
-    let json = serde_json::to_vec(&file)
-        .map_err(|e| ProjectError::Other(format!("cannot write {}: {e}", path.display())))?;
-    atomic_write(&path, &json)?;
-    staged.commit()?;
-    report.written = file.images.len();
-    report.seconds = started.elapsed().as_secs_f64();
-    Ok(report)
+            }
+            let path = root.join("annotations.json");
+            let json = serde_json::to_vec(&file).map_err(|e| {
+                ProjectError::Other(format!("cannot write {}: {e}", path.display()))
+            })?;
+            atomic_write(&path, &json)?;
+            Ok(())
+        },
+    )
 }
 
 #[cfg(test)]

@@ -13,17 +13,16 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::Instant;
 
 use base64::Engine as _;
 use rayon::prelude::*;
 
 use super::labelme::{LabelmeFile, LabelmeShape};
-use super::{ExportReport, find_variant, select_images};
+use super::{ExportReport, ExportRun, run_export};
 use crate::geometry::{bounds, paint_polygon};
 use crate::imageio::encode_label_png;
 use crate::progress::Progress;
-use crate::project::fsio::{FileError, StagedOutput, atomic_write};
+use crate::project::fsio::{FileError, atomic_write};
 use crate::project::{
     Instance, Part, Project, ProjectError, Split, Variant, VariantTarget, image_stem,
 };
@@ -42,54 +41,62 @@ pub fn export_labelme(
     out: &Path,
     progress: &Progress,
 ) -> Result<ExportReport, ProjectError> {
-    let started = Instant::now();
-    let variant = find_variant(project, variant_name)?;
-    let staged = StagedOutput::create(out)?;
-    let root = staged.path();
-    let (todo, mut report) = select_images(project, "labelme", split);
-    super::require_unique_stems(project, &todo)?;
-    progress.start_stage("exporting LabelMe", todo.len() as u64);
-    let masks: usize = todo
-        .par_iter()
-        .map(|&i| {
-            progress.check().map_err(|_| ProjectError::Cancelled)?;
-            let image = &project.file().images[i];
-            let source = project.image_path(i);
-            let bytes =
-                std::fs::read(&source).map_err(|e| FileError::new("cannot read", &source, e))?;
-            atomic_write(&root.join(&image.file), &bytes)?;
-            let file = labelme_file(
-                project.instances(i),
+    run_export(
+        project,
+        variant_name,
+        split,
+        out,
+        "labelme",
+        "exporting LabelMe",
+        true,
+        progress,
+        |run| {
+            let ExportRun {
                 variant,
-                &image.file,
-                image.width,
-                image.height,
-            );
-            let masks = file
-                .shapes
-                .iter()
-                .filter(|s| s.shape_type == "mask")
-                .count();
-            let path = root.join(format!("{}.json", image_stem(&image.file)));
-            let json = serde_json::to_vec_pretty(&file).map_err(|e| {
-                ProjectError::Other(format!("cannot write {}: {e}", path.display()))
-            })?;
-            atomic_write(&path, &json)?;
-            progress.advance(1);
-            Ok(masks)
-        })
-        .collect::<Result<Vec<usize>, ProjectError>>()?
-        .into_iter()
-        .sum();
-    if masks > 0 {
-        report.warnings.push(format!(
+                root,
+                todo,
+                report,
+            } = run;
+            let masks: usize = todo
+                .par_iter()
+                .map(|&i| {
+                    progress.check().map_err(|_| ProjectError::Cancelled)?;
+                    let image = &project.file().images[i];
+                    let source = project.image_path(i);
+                    let bytes = std::fs::read(&source)
+                        .map_err(|e| FileError::new("cannot read", &source, e))?;
+                    atomic_write(&root.join(&image.file), &bytes)?;
+                    let file = labelme_file(
+                        project.instances(i),
+                        variant,
+                        &image.file,
+                        image.width,
+                        image.height,
+                    );
+                    let masks = file
+                        .shapes
+                        .iter()
+                        .filter(|s| s.shape_type == "mask")
+                        .count();
+                    let path = root.join(format!("{}.json", image_stem(&image.file)));
+                    let json = serde_json::to_vec_pretty(&file).map_err(|e| {
+                        ProjectError::Other(format!("cannot write {}: {e}", path.display()))
+                    })?;
+                    atomic_write(&path, &json)?;
+                    progress.advance(1);
+                    Ok(masks)
+                })
+                .collect::<Result<Vec<usize>, ProjectError>>()?
+                .into_iter()
+                .sum();
+            if masks > 0 {
+                report.warnings.push(format!(
             "{masks} parts with holes written as mask shapes (a LabelMe polygon cannot have a hole)"
         ));
-    }
-    staged.commit()?;
-    report.written = todo.len();
-    report.seconds = started.elapsed().as_secs_f64();
-    Ok(report)
+            }
+            Ok(())
+        },
+    )
 }
 
 /// The LabelMe file of one image's instances.

@@ -5,15 +5,14 @@
 //! (ascending `order`, then list order), each part by the pixel-centre rule with its holes left open.
 
 use std::path::Path;
-use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::{ExportReport, find_variant, select_images};
+use super::{ExportReport, ExportRun, run_export};
 use crate::geometry::paint_polygon;
 use crate::imageio::encode_label_png;
 use crate::progress::Progress;
-use crate::project::fsio::{StagedOutput, atomic_write};
+use crate::project::fsio::atomic_write;
 use crate::project::{
     IGNORE_CLASS, IGNORE_LABEL, Instance, Project, ProjectError, Split, Variant, VariantTarget,
     image_stem,
@@ -82,26 +81,33 @@ pub fn export_masks(
     out_dir: &Path,
     progress: &Progress,
 ) -> Result<ExportReport, ProjectError> {
-    let started = Instant::now();
-    let variant = find_variant(project, variant_name)?;
-    // Masks appear in `out_dir` only once all are written: a cancelled export leaves it as it was.
-    let staged = StagedOutput::create(out_dir)?;
-    let (todo, mut report) = select_images(project, "masks", split);
-    super::require_unique_stems(project, &todo)?;
-    progress.start_stage("exporting masks", todo.len() as u64);
-    todo.par_iter().try_for_each(|&i| {
-        progress.check().map_err(|_| ProjectError::Cancelled)?;
-        let image = &project.file().images[i];
-        let labels = render_label_map(project.instances(i), variant, image.width, image.height);
-        let path = staged
-            .path()
-            .join(format!("{}.png", image_stem(&image.file)));
-        atomic_write(&path, &encode_label_png(image.width, image.height, &labels))?;
-        progress.advance(1);
-        Ok::<(), ProjectError>(())
-    })?;
-    staged.commit()?;
-    report.written = todo.len();
-    report.seconds = started.elapsed().as_secs_f64();
-    Ok(report)
+    run_export(
+        project,
+        variant_name,
+        split,
+        out_dir,
+        "masks",
+        "exporting masks",
+        true,
+        progress,
+        |run| {
+            let ExportRun {
+                variant,
+                root,
+                todo,
+                ..
+            } = run;
+            todo.par_iter().try_for_each(|&i| {
+                progress.check().map_err(|_| ProjectError::Cancelled)?;
+                let image = &project.file().images[i];
+                let labels =
+                    render_label_map(project.instances(i), variant, image.width, image.height);
+                let path = root.join(format!("{}.png", image_stem(&image.file)));
+                atomic_write(&path, &encode_label_png(image.width, image.height, &labels))?;
+                progress.advance(1);
+                Ok::<(), ProjectError>(())
+            })?;
+            Ok(())
+        },
+    )
 }

@@ -47,6 +47,54 @@ pub struct ExportReport {
     pub seconds: f64,
 }
 
+/// What an exporter writes with: the variant, the staging folder, the images, the report so far.
+pub(crate) struct ExportRun<'a> {
+    pub variant: &'a Variant,
+    pub root: &'a std::path::Path,
+    pub todo: Vec<usize>,
+    pub report: ExportReport,
+}
+
+/// The frame every export shares: finds the variant, selects the labelled images of `split`
+/// (refusing two of one stem when the format names its files by stems), writes through `body` into
+/// a staging folder that moves into place only when `body` succeeds, and counts and times it.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the export's parameters, passed through once to the one frame they share"
+)]
+pub(crate) fn run_export(
+    project: &Project,
+    variant_name: &str,
+    split: Option<Split>,
+    out: &std::path::Path,
+    format: &str,
+    stage: &str,
+    named_by_stem: bool,
+    progress: &crate::progress::Progress,
+    body: impl FnOnce(&mut ExportRun<'_>) -> Result<(), ProjectError>,
+) -> Result<ExportReport, ProjectError> {
+    let started = std::time::Instant::now();
+    let variant = find_variant(project, variant_name)?;
+    let (todo, report) = select_images(project, format, split);
+    if named_by_stem {
+        require_unique_stems(project, &todo)?;
+    }
+    let staged = crate::project::fsio::StagedOutput::create(out)?;
+    progress.start_stage(stage, todo.len() as u64);
+    let mut run = ExportRun {
+        variant,
+        root: staged.path(),
+        todo,
+        report,
+    };
+    body(&mut run)?;
+    let mut report = run.report;
+    report.written = run.todo.len();
+    staged.commit()?;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
 /// The images an export writes: the labelled ones of `split` (all splits for `None`); the report
 /// starts with what was skipped.
 pub(crate) fn select_images(

@@ -13,15 +13,14 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::time::Instant;
 
 use rayon::prelude::*;
 
 use super::palette::voc_colormap;
-use super::{ExportReport, find_variant, render_instance_map, render_label_map, select_images};
+use super::{ExportReport, ExportRun, render_instance_map, render_label_map, run_export};
 use crate::imageio::encode_palette_png;
 use crate::progress::Progress;
-use crate::project::fsio::{FileError, StagedOutput, atomic_write};
+use crate::project::fsio::{FileError, atomic_write};
 use crate::project::{Project, ProjectError, Split, image_stem};
 
 /// JPEG quality for photos that are not JPEG files already.
@@ -35,95 +34,104 @@ pub fn export_voc(
     out: &Path,
     progress: &Progress,
 ) -> Result<ExportReport, ProjectError> {
-    let started = Instant::now();
-    let variant = find_variant(project, variant_name)?;
-    let staged = StagedOutput::create(out)?;
-    let root = staged.path();
-    for dir in [
-        "JPEGImages",
-        "SegmentationClass",
-        "SegmentationObject",
-        "ImageSets/Segmentation",
-    ] {
-        let dir = root.join(dir);
-        std::fs::create_dir_all(&dir).map_err(|e| FileError::new("cannot create", &dir, e))?;
-    }
-    let (todo, mut report) = select_images(project, "voc", split);
-    super::require_unique_stems(project, &todo)?;
-    let palette = voc_colormap();
-    progress.start_stage("exporting VOC", todo.len() as u64);
-    let too_many: Vec<String> = todo
-        .par_iter()
-        .map(|&i| {
-            progress.check().map_err(|_| ProjectError::Cancelled)?;
-            let image = &project.file().images[i];
-            let stem = image_stem(&image.file);
-            let (w, h) = (image.width, image.height);
-            let instances = project.instances(i);
-            write_jpeg(
-                &project.image_path(i),
-                &root.join(format!("JPEGImages/{stem}.jpg")),
-            )?;
-            let labels = render_label_map(instances, variant, w, h);
-            atomic_write(
-                &root.join(format!("SegmentationClass/{stem}.png")),
-                &encode_palette_png(w, h, &labels, &palette),
-            )?;
-            let objects = render_instance_map(instances, w, h);
-            atomic_write(
-                &root.join(format!("SegmentationObject/{stem}.png")),
-                &encode_palette_png(w, h, &objects, &palette),
-            )?;
-            progress.advance(1);
-            Ok(if instances.len() > 254 {
-                Some(format!(
-                    "{}: {} instances; SegmentationObject tells only 254 apart",
-                    image.file,
-                    instances.len()
-                ))
-            } else {
-                None
-            })
-        })
-        .collect::<Result<Vec<Option<String>>, ProjectError>>()?
-        .into_iter()
-        .flatten()
-        .collect();
-    report.warnings.extend(too_many);
-
-    let mut sets: Vec<(&str, String)> = ["train", "val", "test", "trainval"]
-        .iter()
-        .map(|name| (*name, String::new()))
-        .collect();
-    for &i in &todo {
-        let image = &project.file().images[i];
-        let stem = image_stem(&image.file);
-        for (name, text) in &mut sets {
-            let member = match (*name, image.split) {
-                ("trainval", Some(Split::Train | Split::Val)) => true,
-                (name, Some(split)) => split.name() == name,
-                (_, None) => false,
-            };
-            if member {
-                let _ = writeln!(text, "{stem}");
+    run_export(
+        project,
+        variant_name,
+        split,
+        out,
+        "voc",
+        "exporting VOC",
+        true,
+        progress,
+        |run| {
+            let ExportRun {
+                variant,
+                root,
+                todo,
+                report,
+            } = run;
+            for dir in [
+                "JPEGImages",
+                "SegmentationClass",
+                "SegmentationObject",
+                "ImageSets/Segmentation",
+            ] {
+                let dir = root.join(dir);
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| FileError::new("cannot create", &dir, e))?;
             }
-        }
-    }
-    for (name, text) in &sets {
-        atomic_write(
-            &root.join(format!("ImageSets/Segmentation/{name}.txt")),
-            text.as_bytes(),
-        )?;
-    }
-    let mut names = String::from("_background_\n");
-    for label in &variant.labels {
-        let _ = writeln!(names, "{label}");
-    }
-    atomic_write(&root.join("class_names.txt"), names.as_bytes())?;
-    staged.commit()?;
-    report.written = todo.len();
-    report.seconds = started.elapsed().as_secs_f64();
-    Ok(report)
+            let palette = voc_colormap();
+            let too_many: Vec<String> = todo
+                .par_iter()
+                .map(|&i| {
+                    progress.check().map_err(|_| ProjectError::Cancelled)?;
+                    let image = &project.file().images[i];
+                    let stem = image_stem(&image.file);
+                    let (w, h) = (image.width, image.height);
+                    let instances = project.instances(i);
+                    write_jpeg(
+                        &project.image_path(i),
+                        &root.join(format!("JPEGImages/{stem}.jpg")),
+                    )?;
+                    let labels = render_label_map(instances, variant, w, h);
+                    atomic_write(
+                        &root.join(format!("SegmentationClass/{stem}.png")),
+                        &encode_palette_png(w, h, &labels, &palette),
+                    )?;
+                    let objects = render_instance_map(instances, w, h);
+                    atomic_write(
+                        &root.join(format!("SegmentationObject/{stem}.png")),
+                        &encode_palette_png(w, h, &objects, &palette),
+                    )?;
+                    progress.advance(1);
+                    Ok(if instances.len() > 254 {
+                        Some(format!(
+                            "{}: {} instances; SegmentationObject tells only 254 apart",
+                            image.file,
+                            instances.len()
+                        ))
+                    } else {
+                        None
+                    })
+                })
+                .collect::<Result<Vec<Option<String>>, ProjectError>>()?
+                .into_iter()
+                .flatten()
+                .collect();
+            report.warnings.extend(too_many);
+
+            let mut sets: Vec<(&str, String)> = ["train", "val", "test", "trainval"]
+                .iter()
+                .map(|name| (*name, String::new()))
+                .collect();
+            for &i in todo.iter() {
+                let image = &project.file().images[i];
+                let stem = image_stem(&image.file);
+                for (name, text) in &mut sets {
+                    let member = match (*name, image.split) {
+                        ("trainval", Some(Split::Train | Split::Val)) => true,
+                        (name, Some(split)) => split.name() == name,
+                        (_, None) => false,
+                    };
+                    if member {
+                        let _ = writeln!(text, "{stem}");
+                    }
+                }
+            }
+            for (name, text) in &sets {
+                atomic_write(
+                    &root.join(format!("ImageSets/Segmentation/{name}.txt")),
+                    text.as_bytes(),
+                )?;
+            }
+            let mut names = String::from("_background_\n");
+            for label in &variant.labels {
+                let _ = writeln!(names, "{label}");
+            }
+            atomic_write(&root.join("class_names.txt"), names.as_bytes())?;
+            Ok(())
+        },
+    )
 }
 
 /// Copies a JPEG photo as it is; encodes any other photo as JPEG.

@@ -14,13 +14,12 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::{ExportReport, find_variant, select_images};
+use super::{ExportReport, ExportRun, run_export};
 use crate::progress::Progress;
-use crate::project::fsio::{FileError, StagedOutput, atomic_write};
+use crate::project::fsio::{FileError, atomic_write};
 use crate::project::{Project, ProjectError, Split, VariantTarget, image_stem};
 
 /// Decimals of the normalised coordinates.
@@ -39,108 +38,118 @@ pub fn export_yolo(
     out: &Path,
     progress: &Progress,
 ) -> Result<ExportReport, ProjectError> {
-    let started = Instant::now();
-    let variant = find_variant(project, variant_name)?;
-    let staged = StagedOutput::create(out)?;
-    let root = staged.path();
-    // Ultralytics wants train and val folders even when one is empty.
-    for kind in ["images", "labels"] {
-        for s in ["train", "val"] {
-            let dir = root.join(kind).join(s);
-            std::fs::create_dir_all(&dir).map_err(|e| FileError::new("cannot create", &dir, e))?;
-        }
-    }
-    let (todo, mut report) = select_images(project, "yolo", split);
-    super::require_unique_stems(project, &todo)?;
-    progress.start_stage("exporting YOLO", todo.len() as u64);
-    // Per image: (split folder, holes dropped, instances left out).
-    let per_image: Vec<(&str, usize, usize)> = todo
-        .par_iter()
-        .map(|&i| {
-            progress.check().map_err(|_| ProjectError::Cancelled)?;
-            let image = &project.file().images[i];
-            let folder = split_folder(image.split);
+    run_export(
+        project,
+        variant_name,
+        split,
+        out,
+        "yolo",
+        "exporting YOLO",
+        true,
+        progress,
+        |run| {
+            let ExportRun {
+                variant,
+                root,
+                todo,
+                report,
+            } = run;
+            // Ultralytics wants train and val folders even when one is empty.
             for kind in ["images", "labels"] {
-                let dir = root.join(kind).join(folder);
-                std::fs::create_dir_all(&dir)
-                    .map_err(|e| FileError::new("cannot create", &dir, e))?;
-            }
-            let source = project.image_path(i);
-            let bytes =
-                std::fs::read(&source).map_err(|e| FileError::new("cannot read", &source, e))?;
-            atomic_write(&root.join("images").join(folder).join(&image.file), &bytes)?;
-            let (w, h) = (f64::from(image.width), f64::from(image.height));
-            let mut text = String::new();
-            let (mut holes, mut left_out) = (0, 0);
-            let mut instances: Vec<_> = project.instances(i).iter().collect();
-            instances.sort_by_key(|inst| inst.order);
-            for inst in instances {
-                let Some(VariantTarget::Label(label)) = variant.mapping.get(&inst.class_id) else {
-                    left_out += 1;
-                    continue;
-                };
-                for part in &inst.parts {
-                    holes += part.holes.len();
-                    let _ = write!(text, "{}", label - 1);
-                    for &[x, y] in &part.outer {
-                        let _ = write!(
-                            text,
-                            " {:.DECIMALS$} {:.DECIMALS$}",
-                            f64::from(x) / w,
-                            f64::from(y) / h
-                        );
-                    }
-                    text.push('\n');
+                for s in ["train", "val"] {
+                    let dir = root.join(kind).join(s);
+                    std::fs::create_dir_all(&dir)
+                        .map_err(|e| FileError::new("cannot create", &dir, e))?;
                 }
             }
-            let label_file = root
-                .join("labels")
-                .join(folder)
-                .join(format!("{}.txt", image_stem(&image.file)));
-            atomic_write(&label_file, text.as_bytes())?;
-            progress.advance(1);
-            Ok((folder, holes, left_out))
-        })
-        .collect::<Result<_, ProjectError>>()?;
+            // Per image: (split folder, holes dropped, instances left out).
+            let per_image: Vec<(&str, usize, usize)> = todo
+                .par_iter()
+                .map(|&i| {
+                    progress.check().map_err(|_| ProjectError::Cancelled)?;
+                    let image = &project.file().images[i];
+                    let folder = split_folder(image.split);
+                    for kind in ["images", "labels"] {
+                        let dir = root.join(kind).join(folder);
+                        std::fs::create_dir_all(&dir)
+                            .map_err(|e| FileError::new("cannot create", &dir, e))?;
+                    }
+                    let source = project.image_path(i);
+                    let bytes = std::fs::read(&source)
+                        .map_err(|e| FileError::new("cannot read", &source, e))?;
+                    atomic_write(&root.join("images").join(folder).join(&image.file), &bytes)?;
+                    let (w, h) = (f64::from(image.width), f64::from(image.height));
+                    let mut text = String::new();
+                    let (mut holes, mut left_out) = (0, 0);
+                    let mut instances: Vec<_> = project.instances(i).iter().collect();
+                    instances.sort_by_key(|inst| inst.order);
+                    for inst in instances {
+                        let Some(VariantTarget::Label(label)) = variant.mapping.get(&inst.class_id)
+                        else {
+                            left_out += 1;
+                            continue;
+                        };
+                        for part in &inst.parts {
+                            holes += part.holes.len();
+                            let _ = write!(text, "{}", label - 1);
+                            for &[x, y] in &part.outer {
+                                let _ = write!(
+                                    text,
+                                    " {:.DECIMALS$} {:.DECIMALS$}",
+                                    f64::from(x) / w,
+                                    f64::from(y) / h
+                                );
+                            }
+                            text.push('\n');
+                        }
+                    }
+                    let label_file = root
+                        .join("labels")
+                        .join(folder)
+                        .join(format!("{}.txt", image_stem(&image.file)));
+                    atomic_write(&label_file, text.as_bytes())?;
+                    progress.advance(1);
+                    Ok((folder, holes, left_out))
+                })
+                .collect::<Result<_, ProjectError>>()?;
 
-    let folders: BTreeSet<&str> = per_image.iter().map(|(f, _, _)| *f).collect();
-    let holes: usize = per_image.iter().map(|(_, h, _)| h).sum();
-    let left_out: usize = per_image.iter().map(|(_, _, l)| l).sum();
-    let unsplit = todo
-        .iter()
-        .filter(|&&i| project.file().images[i].split.is_none())
-        .count();
-    if holes > 0 {
-        report.warnings.push(format!(
+            let folders: BTreeSet<&str> = per_image.iter().map(|(f, _, _)| *f).collect();
+            let holes: usize = per_image.iter().map(|(_, h, _)| h).sum();
+            let left_out: usize = per_image.iter().map(|(_, _, l)| l).sum();
+            let unsplit = todo
+                .iter()
+                .filter(|&&i| project.file().images[i].split.is_none())
+                .count();
+            if holes > 0 {
+                report.warnings.push(format!(
             "{holes} holes left out: YOLO polygons cannot have holes (the objects are filled in)"
         ));
-    }
-    if left_out > 0 {
-        report.warnings.push(format!(
+            }
+            if left_out > 0 {
+                report.warnings.push(format!(
             "{left_out} instances are not labels of variant {variant_name:?} (ignore regions or ignored classes) and were left out"
         ));
-    }
-    if unsplit > 0 {
-        report
-            .warnings
-            .push(format!("{unsplit} images without a split went to train"));
-    }
-    if !folders.contains("val") {
-        report
-            .warnings
-            .push("no image is in val: Ultralytics validates on an empty set".into());
-    }
-    let yaml = data_yaml(
-        &project.file().name,
-        variant_name,
-        &variant.labels,
-        folders.contains("test"),
-    );
-    atomic_write(&root.join("data.yaml"), yaml.as_bytes())?;
-    staged.commit()?;
-    report.written = todo.len();
-    report.seconds = started.elapsed().as_secs_f64();
-    Ok(report)
+            }
+            if unsplit > 0 {
+                report
+                    .warnings
+                    .push(format!("{unsplit} images without a split went to train"));
+            }
+            if !folders.contains("val") {
+                report
+                    .warnings
+                    .push("no image is in val: Ultralytics validates on an empty set".into());
+            }
+            let yaml = data_yaml(
+                &project.file().name,
+                variant_name,
+                &variant.labels,
+                folders.contains("test"),
+            );
+            atomic_write(&root.join("data.yaml"), yaml.as_bytes())?;
+            Ok(())
+        },
+    )
 }
 
 /// `data.yaml`: no `path` key, so Ultralytics resolves the folders against the file's own folder.
