@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::palette::voc_colormap;
-use super::yolo::split_folder;
+use super::split_folder;
 use super::{ExportReport, ExportRun, render_label_map, run_export};
 use crate::imageio::{decode_photo, encode_label_png};
 use crate::progress::Progress;

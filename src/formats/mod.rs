@@ -47,6 +47,11 @@ pub struct ExportReport {
     pub seconds: f64,
 }
 
+/// The folder of an image's split; images without one go to `train`.
+pub(crate) fn split_folder(split: Option<Split>) -> &'static str {
+    split.map_or("train", Split::name)
+}
+
 /// What an exporter writes with: the variant, the staging folder, the images, the report so far.
 pub(crate) struct ExportRun<'a> {
     pub variant: &'a Variant,

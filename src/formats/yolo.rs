@@ -17,18 +17,13 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::{ExportReport, ExportRun, run_export};
+use super::{ExportReport, ExportRun, run_export, split_folder};
 use crate::progress::Progress;
 use crate::project::fsio::{FileError, atomic_write};
 use crate::project::{Project, ProjectError, Split, VariantTarget, image_stem};
 
 /// Decimals of the normalised coordinates.
 const DECIMALS: usize = 7;
-
-/// The folder of an image's split; images without one go to `train`.
-pub(crate) fn split_folder(split: Option<Split>) -> &'static str {
-    split.map_or("train", Split::name)
-}
 
 /// Writes the labelled images of `split` (all for `None`) as a YOLO segmentation dataset under `out`.
 pub fn export_yolo(
