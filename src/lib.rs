@@ -25,5 +25,6 @@ pub mod model;
 pub mod progress;
 pub mod project;
 pub mod stats;
+pub mod synth;
 pub mod ui;
 pub mod workers;

@@ -70,6 +70,7 @@ fn export_and_check(project: &Project, out: &Path) -> CocoFile {
                     .find(|i| mask_of(i) == decoded)
                     .expect("the RLE is the instance's mask exactly")
             }
+            Segmentation::CompressedRle(_) => panic!("the exporter writes uncompressed RLE"),
         };
         assert_eq!(
             inst.hole_count() > 0,

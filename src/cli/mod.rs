@@ -8,6 +8,7 @@ mod drill;
 mod formats;
 mod model;
 mod progress;
+mod synth;
 
 use std::path::PathBuf;
 
@@ -32,6 +33,8 @@ pub enum Command {
     Import(dataset::ImportCommand),
     /// Export a project's annotations in a format other tools read.
     Export(formats::ExportArgs),
+    /// Generate artificial images: the project's objects pasted on backgrounds, with exact labels.
+    Synth(synth::SynthArgs),
     /// Print dataset statistics.
     Stats(dataset::StatsArgs),
     /// Render the demo project (procedural photos of the 18 atWork objects with exact ground truth).
@@ -62,7 +65,7 @@ pub struct StudioArgs {
     /// Show the start screen instead of opening the last project or the bundled demo.
     #[arg(long)]
     pub start_screen: bool,
-    /// Workspace to show first: browse or dataset.
+    /// Workspace to show first: browse, dataset or synthesize.
     #[arg(long)]
     pub workspace: Option<String>,
     /// The Dataset workspace's view to show first: classes, chart, problems or variants.
@@ -77,6 +80,7 @@ pub fn run(command: Command) -> i32 {
         Command::New(args) => dataset::new_project(&args),
         Command::Import(cmd) => dataset::import(&cmd),
         Command::Export(args) => formats::export(&args),
+        Command::Synth(args) => synth::synth(&args),
         Command::Stats(args) => dataset::stats(&args),
         Command::Check(args) => dataset::check(&args),
         Command::Demo(args) => dataset::demo(&args),

@@ -65,6 +65,8 @@ pub enum BenchCommand {
     Infer(BenchArgs),
     /// Forward in train mode, cross-entropy, backward and an SGD step.
     TrainStep(BenchArgs),
+    /// One synthetic 640×480 image with every effect on (the live preview's work), and its encoders.
+    SynthPreview(super::synth::SynthPreviewArgs),
 }
 
 #[derive(Debug, Args)]
@@ -134,6 +136,7 @@ pub fn run_bench(cmd: &BenchCommand) -> anyhow::Result<()> {
     let (args, train) = match cmd {
         BenchCommand::Infer(a) => (a, false),
         BenchCommand::TrainStep(a) => (a, true),
+        BenchCommand::SynthPreview(a) => return super::synth::bench_preview(a),
     };
     if args.batch == 0 || args.batch > 256 {
         bail!("--batch must be between 1 and 256, got {}", args.batch);

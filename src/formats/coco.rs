@@ -57,12 +57,46 @@ pub struct CocoAnnotation {
     pub iscrowd: u8,
 }
 
-/// Polygons (`[[x1, y1, x2, y2, …], …]`) or an uncompressed RLE.
+/// Polygons (`[[x1, y1, x2, y2, …], …]`), an uncompressed RLE, or pycocotools' compressed RLE.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Segmentation {
     Polygons(Vec<Vec<f64>>),
     Rle(Rle),
+    CompressedRle(CompressedRle),
+}
+
+/// pycocotools' compressed RLE: the runs of [`Rle`] as the string of [`compress_counts`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompressedRle {
+    pub counts: String,
+    pub size: [u32; 2],
+}
+
+/// pycocotools' `rleToString`, written out from its C source: each run after the second as the
+/// difference to the run two before, in 5-bit groups from `'0'` with a continuation bit (0x20) and
+/// the sign in the last group's 0x10.
+pub fn compress_counts(counts: &[u32]) -> String {
+    let mut out = String::new();
+    for i in 0..counts.len() {
+        let mut x = i64::from(counts[i]);
+        if i > 2 {
+            x -= i64::from(counts[i - 2]);
+        }
+        loop {
+            let mut c = x & 0x1f;
+            x >>= 5;
+            let more = if c & 0x10 != 0 { x != -1 } else { x != 0 };
+            if more {
+                c |= 0x20;
+            }
+            out.push((c as u8 + 48) as char);
+            if !more {
+                break;
+            }
+        }
+    }
+    out
 }
 
 /// Uncompressed COCO RLE: run lengths over the mask in column-major order, the first run counting

@@ -305,29 +305,7 @@ pub fn decompress_counts(text: &str) -> Result<Vec<u32>, String> {
 mod tests {
     use super::*;
 
-    /// pycocotools' `rleToString`, written out from its C source, as the reference encoder.
-    fn compress(counts: &[u32]) -> String {
-        let mut out = String::new();
-        for i in 0..counts.len() {
-            let mut x = i64::from(counts[i]);
-            if i > 2 {
-                x -= i64::from(counts[i - 2]);
-            }
-            loop {
-                let mut c = x & 0x1f;
-                x >>= 5;
-                let more = if c & 0x10 != 0 { x != -1 } else { x != 0 };
-                if more {
-                    c |= 0x20;
-                }
-                out.push((c as u8 + 48) as char);
-                if !more {
-                    break;
-                }
-            }
-        }
-        out
-    }
+    use crate::formats::coco::compress_counts as compress;
 
     #[test]
     fn compressed_rle_decodes_hand_worked_and_round_trip_cases() {

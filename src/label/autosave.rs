@@ -41,7 +41,7 @@ impl std::fmt::Display for SaveTarget {
 /// What to write.
 #[derive(Clone, Debug)]
 pub enum Payload {
-    ProjectFile(ProjectFile),
+    ProjectFile(Box<ProjectFile>),
     /// `None` removes the file (the image has no instances left).
     Annotation(Option<AnnotationFile>),
 }

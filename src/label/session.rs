@@ -201,7 +201,7 @@ impl LabelSession {
         self.autosave.queue(
             SaveTarget::ProjectFile,
             self.project_generation,
-            Payload::ProjectFile(self.project.file().clone()),
+            Payload::ProjectFile(Box::new(self.project.file().clone())),
         );
     }
 
@@ -214,6 +214,14 @@ impl LabelSession {
         self.project.replace_classes(classes, variants)?;
         self.project_changed();
         Ok(())
+    }
+
+    /// Replaces the Synthesize workspace's parameters and autosaves `project.ron`.
+    pub fn set_synth_params(&mut self, params: crate::synth::SynthParams) {
+        if self.project.file().synth != params {
+            self.project.set_synth_params(params);
+            self.project_changed();
+        }
     }
 
     /// How many times `project.ron` changed in this session (a stamp for views that follow it).

@@ -170,7 +170,10 @@ pub fn to_ron_string<T: Serialize>(value: &T, path: &Path) -> Result<String, Pro
 
 /// Parses a project or annotation file. A file from a newer schema may not even parse; then the
 /// error says so rather than pointing at a field this build does not know.
-fn parse_ron<T: serde::de::DeserializeOwned>(text: &str, path: &Path) -> Result<T, ProjectError> {
+pub fn parse_ron<T: serde::de::DeserializeOwned>(
+    text: &str,
+    path: &Path,
+) -> Result<T, ProjectError> {
     ron::from_str(text).map_err(|e| match ron::from_str::<SchemaProbe>(text) {
         Ok(probe) if probe.schema_version > SCHEMA_VERSION => ProjectError::Invalid {
             path: path.to_path_buf(),
@@ -222,6 +225,7 @@ impl Project {
                 variants,
                 images: Vec::new(),
                 import: ImportSettings::default(),
+                synth: crate::synth::SynthParams::default(),
             },
             annotations: Vec::new(),
         };
@@ -404,6 +408,11 @@ impl Project {
         }
         self.replace_classes(classes, variants)?;
         Ok(next)
+    }
+
+    /// Replaces the synthesis parameters without saving.
+    pub fn set_synth_params(&mut self, params: crate::synth::SynthParams) {
+        self.file.synth = params;
     }
 
     /// Assigns image `index` to a split (or none) without saving.

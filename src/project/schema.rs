@@ -51,6 +51,9 @@ pub struct ProjectFile {
     /// Settings of the mask importer.
     #[serde(default)]
     pub import: ImportSettings,
+    /// Parameters of the Synthesize workspace (what its next run and preview use).
+    #[serde(default)]
+    pub synth: crate::synth::SynthParams,
 }
 
 /// One object class.
@@ -110,8 +113,11 @@ pub struct ImageEntry {
 }
 
 /// Dataset split of an image.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub enum Split {
+    #[default]
     Train,
     Val,
     Test,

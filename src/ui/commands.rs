@@ -19,6 +19,7 @@ use egui::{Key, KeyboardShortcut, Modifiers};
 
 use super::browse::BrowseAction;
 use super::forms::FolderField;
+use super::synth::SynthAction;
 use super::workspace::WorkspaceId;
 use crate::import::MaskImportOptions;
 use crate::label::edit::InstanceEdit;
@@ -174,6 +175,7 @@ impl ActionSet for AppAction {
 pub enum Action {
     App(AppAction),
     Browse(BrowseAction),
+    Synth(SynthAction),
 }
 
 impl Action {
@@ -181,13 +183,15 @@ impl Action {
     pub fn all() -> impl Iterator<Item = Self> {
         let app = AppAction::ALL.iter().map(|&a| Self::App(a));
         let browse = BrowseAction::ALL.iter().map(|&a| Self::Browse(a));
-        app.chain(browse)
+        let synth = SynthAction::ALL.iter().map(|&a| Self::Synth(a));
+        app.chain(browse).chain(synth)
     }
 
     pub fn info(self) -> ActionInfo {
         match self {
             Self::App(a) => a.info(),
             Self::Browse(a) => a.info(),
+            Self::Synth(a) => a.info(),
         }
     }
 }
@@ -350,4 +354,6 @@ pub enum Command {
     CancelJob(super::jobs::JobKind),
     /// Replace the project's variants (the Dataset workspace's variant editor).
     SetVariants(Vec<crate::project::Variant>),
+    /// Replace the synthesis parameters (the Synthesize workspace saves its edits this way).
+    SetSynthParams(Box<crate::synth::SynthParams>),
 }

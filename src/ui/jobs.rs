@@ -23,6 +23,8 @@ pub enum JobKind {
     Import,
     /// Writing a dataset in another tool's format.
     Export,
+    /// A batch run of the generator.
+    Synthesize,
     PickFolder,
 }
 
@@ -32,6 +34,7 @@ impl JobKind {
             Self::OpenProject => "opening a project",
             Self::Import => "an import",
             Self::Export => "an export",
+            Self::Synthesize => "a synthesis run",
             Self::PickFolder => "a folder dialog",
         }
     }

@@ -16,6 +16,7 @@ mod forms;
 pub mod jobs;
 pub mod picker;
 mod settings;
+pub mod synth;
 mod toasts;
 pub mod widgets;
 pub mod workspace;

@@ -11,6 +11,7 @@ use super::commands::{Action, Command};
 use super::dataset::DatasetWorkspace;
 use super::jobs::Jobs;
 use super::settings::Settings;
+use super::synth::SynthWorkspace;
 use super::toasts::Toasts;
 use super::widgets::ImageCache;
 use crate::label::LabelSession;
@@ -21,15 +22,17 @@ use crate::project::Project;
 pub enum WorkspaceId {
     Browse,
     Dataset,
+    Synthesize,
 }
 
 impl WorkspaceId {
-    pub const ALL: [Self; 2] = [Self::Browse, Self::Dataset];
+    pub const ALL: [Self; 3] = [Self::Browse, Self::Dataset, Self::Synthesize];
 
     pub fn title(self) -> &'static str {
         match self {
             Self::Browse => "Browse",
             Self::Dataset => "Dataset",
+            Self::Synthesize => "Synthesize",
         }
     }
 
@@ -40,6 +43,9 @@ impl WorkspaceId {
             }
             Self::Dataset => {
                 "The class table, pixel share against real size, problems, and the variant editor"
+            }
+            Self::Synthesize => {
+                "Paste the annotated objects onto backgrounds: live preview of every parameter, batch runs"
             }
         }
     }
@@ -126,6 +132,7 @@ pub trait Workspace {
 pub struct Workspaces {
     pub browse: BrowseWorkspace,
     pub dataset: DatasetWorkspace,
+    pub synth: SynthWorkspace,
 }
 
 impl Workspaces {
@@ -133,6 +140,7 @@ impl Workspaces {
         match id {
             WorkspaceId::Browse => &self.browse,
             WorkspaceId::Dataset => &self.dataset,
+            WorkspaceId::Synthesize => &self.synth,
         }
     }
 
@@ -140,6 +148,7 @@ impl Workspaces {
         match id {
             WorkspaceId::Browse => &mut self.browse,
             WorkspaceId::Dataset => &mut self.dataset,
+            WorkspaceId::Synthesize => &mut self.synth,
         }
     }
 
@@ -147,6 +156,7 @@ impl Workspaces {
         [
             &mut self.browse as &mut dyn Workspace,
             &mut self.dataset as &mut dyn Workspace,
+            &mut self.synth as &mut dyn Workspace,
         ]
         .into_iter()
     }

@@ -60,6 +60,11 @@ impl StudioApp {
                     }
                 }
             }
+            Command::SetSynthParams(params) => {
+                if let Some(open) = &mut self.open {
+                    open.session.set_synth_params(*params);
+                }
+            }
             Command::SelectImage(index) => {
                 if let Some(open) = &mut self.open
                     && index < open.project().file().images.len()
