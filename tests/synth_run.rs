@@ -1,6 +1,10 @@
 //! Synthesis on the bundled demo project: labels agree with the photo and with the boxes, the
 //! visibility rule holds, outputs are identical whatever the thread count or sharding, and a
 //! manifest regenerates an image byte for byte.
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test that cannot set up fails loudly, which is what it should do"
+)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

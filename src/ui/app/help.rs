@@ -18,7 +18,7 @@ impl StudioApp {
             .resizable(false)
             .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
             .show(ctx, |ui| {
-                let groups = [
+                let mut groups = vec![
                     (
                         format!("{} workspace", active.title()),
                         Scope::Workspace(active),
@@ -26,6 +26,13 @@ impl StudioApp {
                     ("With a project open".to_owned(), Scope::Project),
                     ("Everywhere".to_owned(), Scope::Everywhere),
                 ];
+                // The other workspaces' keys last, so the list stays the whole list.
+                groups.extend(
+                    crate::ui::workspace::WorkspaceId::ALL
+                        .into_iter()
+                        .filter(|&w| w != active)
+                        .map(|w| (format!("{} workspace", w.title()), Scope::Workspace(w))),
+                );
                 for (title, scope) in groups {
                     let actions: Vec<Action> =
                         Action::all().filter(|a| a.info().scope == scope).collect();
