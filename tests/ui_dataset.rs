@@ -153,7 +153,14 @@ fn export_then_import_labelme_with_a_class_mapping() {
     type_into(&mut harness, "Path", &out.display().to_string());
     harness.get_by_label("Read").click();
     step_until(&mut harness, "the files to be read", |app| !app.is_busy());
-    harness.run_steps(2);
+    // The read job's result reaches the form a frame or more after the job ends: wait for its rows.
+    let started = std::time::Instant::now();
+    while harness.query_all_by_label("1 objects").count() < 2
+        && started.elapsed() < std::time::Duration::from_secs(30)
+    {
+        harness.step();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
     let toasts = harness.state().toasts.texts().join("\n");
     assert_eq!(
         harness.query_all_by_label("1 objects").count(),
