@@ -49,7 +49,7 @@ pub struct ExportArgs {
     pub json: bool,
 }
 
-fn parse_split(text: &str) -> Result<Split, String> {
+pub(super) fn parse_split(text: &str) -> Result<Split, String> {
     Split::ALL
         .into_iter()
         .find(|s| s.name() == text)

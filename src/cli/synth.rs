@@ -6,6 +6,7 @@ use std::time::Instant;
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand, ValueEnum};
 
+use super::formats::parse_split;
 use super::print_json;
 use super::progress::{Display, run_job};
 use crate::progress::Progress;
@@ -83,13 +84,6 @@ pub struct MergeArgs {
     pub dirs: Vec<PathBuf>,
     #[arg(long)]
     pub json: bool,
-}
-
-fn parse_split(text: &str) -> Result<Split, String> {
-    Split::ALL
-        .into_iter()
-        .find(|s| s.name() == text)
-        .ok_or_else(|| format!("the split is train, val or test, not {text:?}"))
 }
 
 fn cancelled_as_project_error(err: SynthError) -> anyhow::Error {

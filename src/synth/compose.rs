@@ -158,13 +158,8 @@ impl<'a> Generator<'a> {
             .iter()
             .map(|(_, members)| {
                 total += match params.sampling {
-                    ClassSampling::UniformClasses | ClassSampling::UniformInstances => {
-                        if params.sampling == ClassSampling::UniformInstances {
-                            members.len() as f64
-                        } else {
-                            1.0
-                        }
-                    }
+                    ClassSampling::UniformClasses => 1.0,
+                    ClassSampling::UniformInstances => members.len() as f64,
                     ClassSampling::InverseFrequency => {
                         let area: f64 = members
                             .iter()

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::project::{ClassId, Split};
+use crate::project::ClassId;
 
 /// Everything that decides what a run looks like, except the library's contents.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -470,9 +470,4 @@ pub mod help {
     pub const JPEG: &str = "JPEG quality of the written images (95 is the seed's).";
     pub const SEED: &str =
         "Seed of the run: the same project, parameters and seed give byte-identical images.";
-}
-
-/// The split whose objects and backgrounds a run uses, with the seed's default.
-pub fn default_split() -> Split {
-    Split::Train
 }

@@ -181,6 +181,16 @@ fn check_output(out: &Path) -> Result<(), SynthError> {
     Ok(())
 }
 
+/// The hidden sibling folder `.<name>.partial-…` a run is written into before it becomes `out`.
+fn staging_folder(out: &Path) -> Result<tempfile::TempDir, SynthError> {
+    let (parent, name) = folder_parts(out)?;
+    std::fs::create_dir_all(&parent).map_err(|e| FileError::new("cannot create", &parent, e))?;
+    Ok(tempfile::Builder::new()
+        .prefix(&format!(".{name}.partial-"))
+        .tempdir_in(&parent)
+        .map_err(|e| FileError::new("cannot create a run folder in", &parent, e))?)
+}
+
 fn folder_parts(out: &Path) -> Result<(PathBuf, String), SynthError> {
     let name = out
         .file_name()
@@ -229,12 +239,7 @@ pub fn write_run(
     let params = &request.params;
     check_output(&request.out)?;
     let generator = source.generator(params)?;
-    let (parent, name) = folder_parts(&request.out)?;
-    std::fs::create_dir_all(&parent).map_err(|e| FileError::new("cannot create", &parent, e))?;
-    let staging = tempfile::Builder::new()
-        .prefix(&format!(".{name}.partial-"))
-        .tempdir_in(&parent)
-        .map_err(|e| FileError::new("cannot create a run folder in", &parent, e))?;
+    let staging = staging_folder(&request.out)?;
     let dir = staging.path();
     let outputs = params.outputs;
     for (wanted, sub) in [
@@ -571,12 +576,7 @@ pub fn merge_runs(dirs: &[PathBuf], out: &Path) -> Result<RunReport, SynthError>
             first.count
         )));
     }
-    let (parent, name) = folder_parts(out)?;
-    std::fs::create_dir_all(&parent).map_err(|e| FileError::new("cannot create", &parent, e))?;
-    let staging = tempfile::Builder::new()
-        .prefix(&format!(".{name}.partial-"))
-        .tempdir_in(&parent)
-        .map_err(|e| FileError::new("cannot create a run folder in", &parent, e))?;
+    let staging = staging_folder(out)?;
     let mut images = Vec::new();
     let mut annotations = Vec::new();
     for (dir, m) in &slices {
