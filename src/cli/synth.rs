@@ -157,6 +157,7 @@ pub fn synth(args: &SynthArgs) -> anyhow::Result<()> {
             "ms_per_image": seconds * 1000.0 / report.images.max(1) as f64,
             "load_seconds": report.load_seconds,
             "library_objects": report.objects,
+            "jpeg_encoder": crate::synth::encode::JPEG_ENCODER,
             "out": report.dir,
         }));
     }
@@ -258,7 +259,11 @@ pub fn bench_preview(args: &SynthPreviewArgs) -> anyhow::Result<()> {
         )
     };
     let (w, h) = (params.width, params.height);
-    let jpeg = time(&|r| crate::synth::encode::encode_jpeg(&r.image, 95).len());
+    let jpeg = time(&|r| crate::synth::encode::encode_jpeg_portable(&r.image, 95).len());
+    #[cfg(feature = "fast-jpeg")]
+    let jpeg_turbo = time(&|r| crate::synth::encode::encode_jpeg_turbo(&r.image, 95).len());
+    #[cfg(not(feature = "fast-jpeg"))]
+    let jpeg_turbo = (f64::NAN, 0);
     let jpeg_image_crate = time(&|r| {
         let mut out = Vec::new();
         let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 95);
@@ -286,6 +291,7 @@ pub fn bench_preview(args: &SynthPreviewArgs) -> anyhow::Result<()> {
         "render_ms_max": pick(1.0),
         "encode_ms": {
             "jpeg_q95_jpeg_encoder": jpeg.0,
+            "jpeg_q95_libjpeg_turbo": (!jpeg_turbo.0.is_nan()).then_some(jpeg_turbo.0),
             "jpeg_q95_image_crate": jpeg_image_crate.0,
             "label_png_fast": label_png.0,
             "instance_png16_fast": instance_png.0,
@@ -293,6 +299,7 @@ pub fn bench_preview(args: &SynthPreviewArgs) -> anyhow::Result<()> {
         },
         "encode_bytes": {
             "jpeg_q95_jpeg_encoder": jpeg.1,
+            "jpeg_q95_libjpeg_turbo": jpeg_turbo.1,
             "jpeg_q95_image_crate": jpeg_image_crate.1,
             "label_png_fast": label_png.1,
             "instance_png16_fast": instance_png.1,

@@ -345,20 +345,23 @@ impl<'a> Generator<'a> {
         let mut labels = vec![0u8; n];
         let mut instances = vec![0u16; n];
         let mut boxes = vec![[u32::MAX, u32::MAX, 0, 0]; layout.sprites.len()];
-        for (i, &o) in layout.owner.iter().enumerate() {
-            if o == 0 {
-                continue;
+        for (y, row) in layout.owner.chunks_exact(w as usize).enumerate() {
+            let start = y * w as usize;
+            for (x, &o) in row.iter().enumerate() {
+                if o == 0 {
+                    continue;
+                }
+                let layer = usize::from(o) - 1;
+                let (label, instance) = values[layer];
+                labels[start + x] = label;
+                instances[start + x] = instance;
+                let (x, y) = (x as u32, y as u32);
+                let b = &mut boxes[layer];
+                b[0] = b[0].min(x);
+                b[1] = b[1].min(y);
+                b[2] = b[2].max(x + 1);
+                b[3] = b[3].max(y + 1);
             }
-            let layer = usize::from(o) - 1;
-            let (label, instance) = values[layer];
-            labels[i] = label;
-            instances[i] = instance;
-            let (x, y) = ((i % w as usize) as u32, (i / w as usize) as u32);
-            let b = &mut boxes[layer];
-            b[0] = b[0].min(x);
-            b[1] = b[1].min(y);
-            b[2] = b[2].max(x + 1);
-            b[3] = b[3].max(y + 1);
         }
         let mut image = self.backgrounds.images[background].clone();
         for (layer, sprite) in layout.sprites.iter().enumerate() {
@@ -547,6 +550,11 @@ fn paste(image: &mut image::RgbImage, sprite: &Sprite, x: i32, y: i32) {
             }
             let di = ((iy * w as i32 + x + sx) * 3) as usize;
             let src = &sprite.rgb[si * 3..si * 3 + 3];
+            if a == 255 {
+                // Opaque (most of a sprite, all of a hard paste): the colour replaces the pixel.
+                raw[di..di + 3].copy_from_slice(src);
+                continue;
+            }
             for ch in 0..3 {
                 let under = u32::from(raw[di + ch]);
                 // (under · (255 − a) + 127) / 255, exact for a = 255 and a = 0.
@@ -600,7 +608,7 @@ fn cast_shadow(image: &mut image::RgbImage, sprite: &Sprite, x: i32, y: i32, p: 
             }
             let di = ((iy * w as i32 + ix) * 3) as usize;
             for ch in 0..3 {
-                raw[di + ch] = (f32::from(raw[di + ch]) * (1.0 - s)).round() as u8;
+                raw[di + ch] = (f32::from(raw[di + ch]) * (1.0 - s) + 0.5) as u8;
             }
         }
     }
