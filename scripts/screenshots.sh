@@ -33,6 +33,7 @@ if [[ -n "$project" ]]; then
   shoot screenshots/dataset.png "$project" --workspace dataset --view classes
   shoot screenshots/dataset-chart.png "$project" --workspace dataset --view chart
   shoot screenshots/dataset-variants.png "$project" --workspace dataset --view variants
+  shoot screenshots/synthesize.png "$project" --workspace synthesize
 fi
 if [[ -n "$project" ]] && command -v xdotool >/dev/null && command -v import >/dev/null; then
   display=:$((90 + RANDOM % 9))

@@ -309,3 +309,75 @@ fn impossible_settings_and_outputs_are_refused_clearly() {
         .collect();
     assert_eq!(left, ["file"], "{left:?}");
 }
+
+/// A small tmpfs mounted for the test's lifetime (needs root; unmounted on drop).
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(bytes: u64) -> Option<Self> {
+        let dir = tempfile::tempdir().unwrap();
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={bytes}"), "tmpfs"])
+            .arg(dir.path())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .ok()?;
+        status.success().then_some(Self { dir })
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        std::process::Command::new("umount")
+            .arg(self.dir.path())
+            .status()
+            .ok();
+    }
+}
+
+#[test]
+fn a_full_disk_mid_run_names_the_file_and_leaves_nothing_behind() {
+    let Some(disk) = SmallDisk::mount(256 * 1024) else {
+        eprintln!("skipped: cannot mount a small tmpfs here (needs root) to fill a disk");
+        return;
+    };
+    let project = demo();
+    let out = disk.dir.path().join("synth").join("run");
+    // 60 images of 256×192 need well over 256 KiB: the disk fills part-way through.
+    let err = run_batch(
+        &project,
+        &RunRequest {
+            params: small_params(),
+            split: Split::Train,
+            count: 60,
+            shard: None,
+            out: out.clone(),
+        },
+        &Progress::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("No space left on device"), "{err}");
+    assert!(
+        err.contains("cannot write") && (err.contains(".jpg") || err.contains(".png")),
+        "{err}"
+    );
+    let left: Vec<_> = std::fs::read_dir(out.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "a failed run leaves nothing: {left:?}");
+    // The space is free again: a run that fits succeeds on the same disk.
+    let request = RunRequest {
+        params: small_params(),
+        split: Split::Train,
+        count: 2,
+        shard: None,
+        out: out.clone(),
+    };
+    run_batch(&project, &request, &Progress::default()).unwrap();
+    assert!(read_manifest(&out).is_ok());
+}

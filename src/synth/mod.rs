@@ -5,7 +5,8 @@
 //! - [`library`]: the cut-outs of the chosen splits; [`backgrounds`]: the background pictures;
 //! - [`sprite`]: a cut-out scaled, turned, jittered and edge-blended; [`compose`]: one image with its
 //!   placement rules, label and instance maps; [`encode`]: its files;
-//! - [`run`]: batch runs, shards and their merge, regeneration of one image from a manifest.
+//! - [`run`]: batch runs, shards and their merge, regeneration of one image from a manifest;
+//!   [`staging`]: the hidden folder a run is written into, and the cleanup after killed runs.
 //!
 //! No egui here: the Synthesize workspace and the `synth` CLI both drive this module.
 
@@ -16,6 +17,7 @@ pub mod library;
 pub mod params;
 pub mod run;
 pub mod sprite;
+pub mod staging;
 
 use std::path::PathBuf;
 

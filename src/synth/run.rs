@@ -1,7 +1,7 @@
 //! Batch runs: a folder of images with their ground truth and a `manifest.ron` that lets any image be
 //! made again alone.
 //!
-//! A run is written into a hidden sibling folder (`.<name>.partial-…`), synced, and renamed to its
+//! A run is written into a hidden sibling folder ([`super::staging`]), synced, and renamed to its
 //! name only when every file is in place, so a run that did not finish (cancel, crash, full disk) is
 //! never found by the scan of `synth/` and never offered for training. `--shard K/N` writes the K-th
 //! of N contiguous slices of the image indices; [`merge_runs`] joins slices into one run identical to
@@ -21,11 +21,12 @@ use super::encode::{
 };
 use super::library::ObjectLibrary;
 use super::params::{BlendMode, SynthParams};
+use super::staging::Staging;
 use super::{SynthError, SynthSource};
 use crate::formats::coco::{CocoAnnotation, CocoCategory, CocoFile, CocoImage};
 use crate::imageio::encode_label_png;
 use crate::progress::Progress;
-use crate::project::fsio::{FileError, sync_dir};
+use crate::project::fsio::FileError;
 use crate::project::runs::DatasetSnapshot;
 use crate::project::{FULL_VARIANT, Project, ProjectError, Split, to_ron_string};
 
@@ -181,29 +182,6 @@ fn check_output(out: &Path) -> Result<(), SynthError> {
     Ok(())
 }
 
-/// The hidden sibling folder `.<name>.partial-…` a run is written into before it becomes `out`.
-fn staging_folder(out: &Path) -> Result<tempfile::TempDir, SynthError> {
-    let (parent, name) = folder_parts(out)?;
-    std::fs::create_dir_all(&parent).map_err(|e| FileError::new("cannot create", &parent, e))?;
-    Ok(tempfile::Builder::new()
-        .prefix(&format!(".{name}.partial-"))
-        .tempdir_in(&parent)
-        .map_err(|e| FileError::new("cannot create a run folder in", &parent, e))?)
-}
-
-fn folder_parts(out: &Path) -> Result<(PathBuf, String), SynthError> {
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| SynthError::Input(format!("{} names no folder", out.display())))?;
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| Path::new("."))
-        .to_path_buf();
-    Ok((parent, name))
-}
-
 /// Runs a batch: loads the source, renders and writes every image, then the COCO file and the
 /// manifest, and moves the folder into place.
 pub fn run_batch(
@@ -239,7 +217,7 @@ pub fn write_run(
     let params = &request.params;
     check_output(&request.out)?;
     let generator = source.generator(params)?;
-    let staging = staging_folder(&request.out)?;
+    let staging = Staging::new(&request.out)?;
     let dir = staging.path();
     let outputs = params.outputs;
     for (wanted, sub) in [
@@ -258,8 +236,9 @@ pub fn write_run(
         .map_or([0, request.count], |s| s.range(request.count));
     progress.start_stage("Generating images", range[1] - range[0]);
     let (w, h) = (params.width, params.height);
-    let results: Vec<Result<(ManifestImage, Vec<CocoAnnotation>), SynthError>> = (range[0]
-        ..range[1])
+    // Collecting into a `Result` stops every worker at the first error (a full disk), instead of
+    // rendering the rest of the run only to fail writing each image.
+    let results: Vec<(ManifestImage, Vec<CocoAnnotation>)> = (range[0]..range[1])
         .into_par_iter()
         .map(|index| {
             progress.check().map_err(|_| SynthError::Cancelled)?;
@@ -273,11 +252,10 @@ pub fn write_run(
             progress.advance(1);
             Ok((manifest_image(rendered), coco))
         })
-        .collect();
+        .collect::<Result<_, SynthError>>()?;
     let mut images = Vec::with_capacity(results.len());
     let mut annotations = Vec::new();
-    for result in results {
-        let (image, coco) = result?;
+    for (image, coco) in results {
         images.push(image);
         annotations.extend(coco);
     }
@@ -301,7 +279,8 @@ pub fn write_run(
         images,
         seconds: started.elapsed().as_secs_f64(),
     };
-    finish_folder(staging, &request.out, &manifest)?;
+    write_manifest(&staging, &manifest)?;
+    staging.finish(&request.out)?;
     progress.advance(1);
     Ok(RunReport {
         dir: request.out.clone(),
@@ -413,70 +392,10 @@ fn write_json(path: &Path, value: &impl Serialize) -> Result<(), SynthError> {
     write_file(path, &text)
 }
 
-/// Writes the manifest, makes every file durable and renames the staging folder to `out`.
-fn finish_folder(
-    staging: tempfile::TempDir,
-    out: &Path,
-    manifest: &SynthManifest,
-) -> Result<(), SynthError> {
-    let dir = staging.path().to_path_buf();
-    let text = to_ron_string(manifest, &dir.join("manifest.ron")).map_err(SynthError::Project)?;
-    write_file(&dir.join("manifest.ron"), text.as_bytes())?;
-    sync_tree(&dir).map_err(|e| FileError::new("cannot sync", &dir, e))?;
-    if out.is_dir() {
-        // An empty folder the user made for the run (checked at the start) gives way to the run.
-        std::fs::remove_dir(out).map_err(|e| FileError::new("cannot replace", out, e))?;
-    }
-    let kept = staging.keep();
-    std::fs::rename(&kept, out).map_err(|e| {
-        std::fs::remove_dir_all(&kept).ok();
-        FileError::new("cannot move the run into place at", out, e)
-    })?;
-    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        sync_dir(parent).map_err(|e| FileError::new("cannot sync", parent, e))?;
-    }
-    Ok(())
-}
-
-/// Flushes every file written under `dir` to disk: one `syncfs` on Linux (thousands of files,
-/// one call), else a sync of each file.
-fn sync_tree(dir: &Path) -> std::io::Result<()> {
-    #[cfg(target_os = "linux")]
-    {
-        syncfs(dir)
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        fn visit(dir: &Path) -> std::io::Result<()> {
-            for entry in std::fs::read_dir(dir)? {
-                let path = entry?.path();
-                if path.is_dir() {
-                    visit(&path)?;
-                } else {
-                    std::fs::File::open(&path)?.sync_all()?;
-                }
-            }
-            Ok(())
-        }
-        visit(dir)
-    }
-}
-
-#[cfg(target_os = "linux")]
-#[expect(
-    unsafe_code,
-    reason = "syncfs(2) has no safe wrapper in std; see SAFETY below"
-)]
-fn syncfs(dir: &Path) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd;
-    let folder = std::fs::File::open(dir)?;
-    // SAFETY: the descriptor belongs to `folder`, which outlives the call; syncfs only reads it.
-    let rc = unsafe { libc::syncfs(folder.as_raw_fd()) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
+fn write_manifest(staging: &Staging, manifest: &SynthManifest) -> Result<(), SynthError> {
+    let path = staging.path().join("manifest.ron");
+    let text = to_ron_string(manifest, &path).map_err(SynthError::Project)?;
+    write_file(&path, text.as_bytes())
 }
 
 /// Reads a run's manifest.
@@ -576,7 +495,7 @@ pub fn merge_runs(dirs: &[PathBuf], out: &Path) -> Result<RunReport, SynthError>
             first.count
         )));
     }
-    let staging = staging_folder(out)?;
+    let staging = Staging::new(out)?;
     let mut images = Vec::new();
     let mut annotations = Vec::new();
     for (dir, m) in &slices {
@@ -621,7 +540,8 @@ pub fn merge_runs(dirs: &[PathBuf], out: &Path) -> Result<RunReport, SynthError>
         images,
         ..first.clone()
     };
-    finish_folder(staging, out, &manifest)?;
+    write_manifest(&staging, &manifest)?;
+    staging.finish(out)?;
     Ok(RunReport {
         dir: out.to_path_buf(),
         images: manifest.count,

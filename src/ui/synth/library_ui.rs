@@ -92,7 +92,8 @@ pub fn library_ui(
                     ui.checkbox(&mut distractor, "distractor").on_hover_text(
                         "Paste this class's objects unlabelled (background or ignore) instead of as objects",
                     );
-                    ui.label(format!("{} cut-outs", members.len()));
+                    let n = members.len();
+                    ui.label(format!("{n} cut-out{}", if n == 1 { "" } else { "s" }));
                 });
                 let _ = header;
                 toggle(&mut choice.disabled_classes, class.id, !used);
