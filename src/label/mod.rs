@@ -4,13 +4,17 @@
 //! - [`session`]: the project open for editing, one undo/redo [`history`] and generation counter per
 //!   image, and the [`autosave`] worker that writes each change atomically about a second after it;
 //! - [`merge`]: background jobs return what they changed and the session merges it, so an edit made
-//!   while a job runs is never lost.
+//!   while a job runs is never lost;
+//! - [`edit`]: the edits as values; [`draft`]: outlines being drawn (polygon, rectangle);
+//!   [`vertices`]: picking and changing vertices, edges and whole instances under the pointer.
 
 pub mod autosave;
+pub mod draft;
 pub mod edit;
 pub mod history;
 pub mod merge;
 pub mod session;
+pub mod vertices;
 
 pub use autosave::{AutosaveOptions, SaveReport, SaveTarget};
 pub use edit::InstanceEdit;

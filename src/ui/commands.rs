@@ -19,6 +19,7 @@ use egui::{Key, KeyboardShortcut, Modifiers};
 
 use super::browse::BrowseAction;
 use super::forms::FolderField;
+use super::label::LabelAction;
 use super::synth::SynthAction;
 use super::workspace::WorkspaceId;
 use crate::import::MaskImportOptions;
@@ -175,6 +176,7 @@ impl ActionSet for AppAction {
 pub enum Action {
     App(AppAction),
     Browse(BrowseAction),
+    Label(LabelAction),
     Synth(SynthAction),
 }
 
@@ -183,14 +185,16 @@ impl Action {
     pub fn all() -> impl Iterator<Item = Self> {
         let app = AppAction::ALL.iter().map(|&a| Self::App(a));
         let browse = BrowseAction::ALL.iter().map(|&a| Self::Browse(a));
+        let label = LabelAction::ALL.iter().map(|&a| Self::Label(a));
         let synth = SynthAction::ALL.iter().map(|&a| Self::Synth(a));
-        app.chain(browse).chain(synth)
+        app.chain(browse).chain(label).chain(synth)
     }
 
     pub fn info(self) -> ActionInfo {
         match self {
             Self::App(a) => a.info(),
             Self::Browse(a) => a.info(),
+            Self::Label(a) => a.info(),
             Self::Synth(a) => a.info(),
         }
     }

@@ -14,6 +14,7 @@ pub mod commands;
 pub mod dataset;
 mod forms;
 pub mod jobs;
+pub mod label;
 pub mod picker;
 mod settings;
 pub mod synth;

@@ -10,6 +10,7 @@ use super::browse::BrowseWorkspace;
 use super::commands::{Action, Command};
 use super::dataset::DatasetWorkspace;
 use super::jobs::Jobs;
+use super::label::LabelWorkspace;
 use super::settings::Settings;
 use super::synth::SynthWorkspace;
 use super::toasts::Toasts;
@@ -21,16 +22,18 @@ use crate::project::Project;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum WorkspaceId {
     Browse,
+    Label,
     Dataset,
     Synthesize,
 }
 
 impl WorkspaceId {
-    pub const ALL: [Self; 3] = [Self::Browse, Self::Dataset, Self::Synthesize];
+    pub const ALL: [Self; 4] = [Self::Browse, Self::Label, Self::Dataset, Self::Synthesize];
 
     pub fn title(self) -> &'static str {
         match self {
             Self::Browse => "Browse",
+            Self::Label => "Label",
             Self::Dataset => "Dataset",
             Self::Synthesize => "Synthesize",
         }
@@ -40,6 +43,9 @@ impl WorkspaceId {
         match self {
             Self::Browse => {
                 "Look through the photos and their annotations; fix classes, delete instances"
+            }
+            Self::Label => {
+                "Draw and edit instances: polygon, rectangle, select with vertex editing, class hotkeys"
             }
             Self::Dataset => {
                 "The class table, pixel share against real size, problems, and the variant editor"
@@ -131,6 +137,7 @@ pub trait Workspace {
 #[derive(Default)]
 pub struct Workspaces {
     pub browse: BrowseWorkspace,
+    pub label: LabelWorkspace,
     pub dataset: DatasetWorkspace,
     pub synth: SynthWorkspace,
 }
@@ -139,6 +146,7 @@ impl Workspaces {
     pub fn get(&self, id: WorkspaceId) -> &dyn Workspace {
         match id {
             WorkspaceId::Browse => &self.browse,
+            WorkspaceId::Label => &self.label,
             WorkspaceId::Dataset => &self.dataset,
             WorkspaceId::Synthesize => &self.synth,
         }
@@ -147,6 +155,7 @@ impl Workspaces {
     pub fn get_mut(&mut self, id: WorkspaceId) -> &mut dyn Workspace {
         match id {
             WorkspaceId::Browse => &mut self.browse,
+            WorkspaceId::Label => &mut self.label,
             WorkspaceId::Dataset => &mut self.dataset,
             WorkspaceId::Synthesize => &mut self.synth,
         }
@@ -155,6 +164,7 @@ impl Workspaces {
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut dyn Workspace> {
         [
             &mut self.browse as &mut dyn Workspace,
+            &mut self.label as &mut dyn Workspace,
             &mut self.dataset as &mut dyn Workspace,
             &mut self.synth as &mut dyn Workspace,
         ]

@@ -84,7 +84,7 @@ impl StudioApp {
             {
                 Some(id) => app.active = id,
                 None => app.toasts.error(format!(
-                    "No workspace {name:?}: the workspaces are browse, dataset and synthesize"
+                    "No workspace {name:?}: the workspaces are browse, label, dataset and synthesize"
                 )),
             }
         }

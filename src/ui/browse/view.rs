@@ -2,15 +2,14 @@
 //! (filled in class colours with correct holes, outlined, the selected one highlighted), a toolbar,
 //! and a click that selects the instance under the cursor.
 //!
-//! egui fills only convex paths, so the fill is a rasterised overlay texture made by the project's
-//! one rasteriser (the same pixels the exported masks get), redone when the image's generation
-//! changes; outlines are vector lines on top.
+//! The fill is the shared [`FillOverlay`] texture; outlines are vector lines on top.
 
 use super::BrowseAction;
-use crate::formats::render_label_map;
 use crate::project::Project;
 use crate::ui::commands::{Action, Command, action_button};
-use crate::ui::widgets::{ImageView, ImageViewOutput, PhotoState, ViewState, empty_view};
+use crate::ui::widgets::{
+    FillOverlay, ImageView, ImageViewOutput, PhotoState, ViewState, empty_view,
+};
 use crate::ui::workspace::OpenProject;
 
 /// View state of the browse photo view.
@@ -21,8 +20,7 @@ pub struct PhotoView {
     pub fill_opacity: f32,
     /// Image coordinates under the pointer.
     pub cursor: Option<egui::Pos2>,
-    /// The fill overlay of (image, generation).
-    overlay: Option<((usize, u64), egui::TextureHandle)>,
+    overlay: FillOverlay,
     /// The image whose photo was shown last frame.
     shown: Option<usize>,
 }
@@ -35,7 +33,7 @@ impl Default for PhotoView {
             show_outlines: true,
             fill_opacity: 0.45,
             cursor: None,
-            overlay: None,
+            overlay: FillOverlay::default(),
             shown: None,
         }
     }
@@ -116,12 +114,15 @@ impl PhotoView {
             return;
         }
         if self.show_fill {
-            self.ensure_overlay(ui.ctx(), project, index, generation);
-            if let Some((_, overlay)) = &self.overlay {
-                let tint = egui::Color32::from_white_alpha((self.fill_opacity * 255.0) as u8);
-                let uv = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
-                view.painter.image(overlay.id(), view.image_rect, uv, tint);
-            }
+            self.overlay.ensure(
+                ui.ctx(),
+                project,
+                index,
+                generation,
+                project.instances(index),
+            );
+            self.overlay
+                .paint(&view.painter, view.image_rect, self.fill_opacity);
         }
         if self.show_outlines || open.selection.instance.is_some() {
             draw_outlines(
@@ -143,45 +144,6 @@ impl PhotoView {
                 .map(|inst| inst.id);
             commands.push(Command::SelectInstance(hit));
         }
-    }
-
-    fn ensure_overlay(
-        &mut self,
-        ctx: &egui::Context,
-        project: &Project,
-        index: usize,
-        generation: u64,
-    ) {
-        if self
-            .overlay
-            .as_ref()
-            .is_some_and(|(key, _)| *key == (index, generation))
-        {
-            return;
-        }
-        let image = &project.file().images[index];
-        let (w, h) = (image.width, image.height);
-        // The labels of the `full` variant, drawn by the exporters' rasteriser; label i is class i - 1.
-        let labels = render_label_map(project.instances(index), project.full_variant(), w, h);
-        let mut palette = [[255, 0, 255, 255]; 256];
-        palette[0] = [0; 4];
-        // Ignore regions: a neutral grey, plainly not a class colour.
-        palette[usize::from(crate::project::IGNORE_LABEL)] = [128, 128, 128, 255];
-        for (i, class) in project.file().classes.iter().enumerate() {
-            let [r, g, b] = class.color;
-            palette[i + 1] = [r, g, b, 255];
-        }
-        let rgba: Vec<u8> = labels
-            .iter()
-            .flat_map(|&l| palette[usize::from(l)])
-            .collect();
-        let overlay = egui::ColorImage::from_rgba_unmultiplied([w as usize, h as usize], &rgba);
-        let texture = ctx.load_texture(
-            format!("overlay-{index}"),
-            overlay,
-            egui::TextureOptions::NEAREST,
-        );
-        self.overlay = Some(((index, generation), texture));
     }
 
     /// The status bar's part: cursor position and zoom.

@@ -1,10 +1,12 @@
-//! Widgets the workspaces share: the image view with its transform, the cache of decoded photos and
-//! thumbnails, and the image list.
+//! Widgets the workspaces share: the image view with its transform, the class-colour fill overlay,
+//! the cache of decoded photos and thumbnails, and the image list.
 
+pub mod fill_overlay;
 pub mod image_cache;
 pub mod image_list;
 pub mod image_view;
 
+pub use fill_overlay::FillOverlay;
 pub use image_cache::{ImageCache, PhotoState};
 pub use image_list::{ImageList, shown_status, status_color, status_dot};
 pub use image_view::{ImageView, ImageViewOutput, ViewState, ViewTransform, empty_view};

@@ -1,0 +1,561 @@
+//! The Label canvas: the shared image view with the instances painted on it and the active tool's
+//! gestures. The tools' geometry lives in the core ([`crate::label::draft`],
+//! [`crate::label::vertices`]); this file turns pointer input into their calls and their results
+//! into [`Command`]s: one undoable edit per finished gesture (a whole vertex drag is one edit).
+
+use super::actions::ToolKind;
+use crate::geometry::Point;
+use crate::label::InstanceEdit;
+use crate::label::draft::{Click, PolygonDraft, next_id_and_order, rectangle};
+use crate::label::vertices::{
+    self, EdgePoint, VertexRef, cycle_selection, delete_vertex, insert_vertex, instances_at,
+    move_vertex, nearest_edge, nearest_vertex, translate,
+};
+use crate::project::{ClassId, Instance, Project};
+use crate::ui::commands::Command;
+use crate::ui::widgets::{
+    FillOverlay, ImageView, ImageViewOutput, PhotoState, ViewState, ViewTransform, empty_view,
+};
+use crate::ui::workspace::OpenProject;
+
+/// Screen points within which the pointer picks a vertex, an edge or the first vertex.
+const PICK_RADIUS: f32 = 7.0;
+/// Screen points between freehand vertices.
+const FREEHAND_SPACING: f32 = 4.0;
+
+/// A drag in progress with the select or rectangle tool.
+#[derive(Clone, Debug)]
+enum Gesture {
+    /// Moving one vertex (inserted on an edge when `inserted`).
+    Vertex {
+        vertex: VertexRef,
+        current: Instance,
+        inserted: bool,
+    },
+    /// Moving the whole instance.
+    Move {
+        start: Point,
+        original: Instance,
+        current: Instance,
+    },
+    Rectangle {
+        start: Point,
+    },
+    Freehand,
+    Pan,
+}
+
+/// State of the canvas.
+pub struct Canvas {
+    pub view: ViewState,
+    pub show_fill: bool,
+    pub show_names: bool,
+    pub fill_opacity: f32,
+    /// Image coordinates under the pointer.
+    pub cursor: Option<egui::Pos2>,
+    pub draft: PolygonDraft,
+    overlay: FillOverlay,
+    gesture: Option<Gesture>,
+    hover_vertex: Option<VertexRef>,
+    hover_edge: Option<EdgePoint>,
+    /// The view rectangle and transform of the last frame (tests click through them).
+    last_view: Option<(egui::Rect, ViewTransform)>,
+    shown: Option<usize>,
+}
+
+impl Default for Canvas {
+    fn default() -> Self {
+        Self {
+            view: ViewState::default(),
+            show_fill: true,
+            show_names: false,
+            fill_opacity: 0.4,
+            cursor: None,
+            draft: PolygonDraft::default(),
+            overlay: FillOverlay::default(),
+            gesture: None,
+            hover_vertex: None,
+            hover_edge: None,
+            last_view: None,
+            shown: None,
+        }
+    }
+}
+
+/// What the canvas needs to know of the workspace this frame.
+pub struct CanvasInput {
+    pub tool: ToolKind,
+    pub class: Option<ClassId>,
+}
+
+impl Canvas {
+    /// A canvas for another project, keeping the display options.
+    #[must_use]
+    pub fn reopened(&self) -> Self {
+        Self {
+            show_fill: self.show_fill,
+            show_names: self.show_names,
+            fill_opacity: self.fill_opacity,
+            ..Self::default()
+        }
+    }
+
+    pub fn is_showing(&self, index: usize) -> bool {
+        self.shown == Some(index)
+    }
+
+    /// Where image point `p` was on screen last frame.
+    pub fn to_screen(&self, p: Point) -> Option<egui::Pos2> {
+        self.last_view.map(|(rect, t)| t.to_screen(rect, p))
+    }
+
+    /// The vertex under the pointer, if it belongs to the selected instance.
+    pub fn hovered_vertex(&self) -> Option<VertexRef> {
+        self.hover_vertex
+    }
+
+    /// Drops the outline being drawn and any gesture (another image, another tool).
+    pub fn reset_tools(&mut self) {
+        self.draft = PolygonDraft::default();
+        self.gesture = None;
+        self.hover_vertex = None;
+        self.hover_edge = None;
+    }
+
+    /// Closes the outline being drawn into a new instance of `class`.
+    pub fn finish_draft(
+        &mut self,
+        project: &Project,
+        index: usize,
+        class: Option<ClassId>,
+        commands: &mut Vec<Command>,
+    ) -> Result<(), &'static str> {
+        let Some(class) = class else {
+            return Err("the project has no class to draw in: add one first");
+        };
+        let image = &project.file().images[index];
+        let (id, order) = next_id_and_order(project.instances(index));
+        let Some(instance) = self
+            .draft
+            .finish(id, class, order, (image.width, image.height))
+        else {
+            return Err("an outline needs at least 3 vertices around some area");
+        };
+        commands.push(Command::Edit {
+            image: index,
+            edit: InstanceEdit::Add(instance),
+        });
+        commands.push(Command::SelectInstance(Some(id)));
+        Ok(())
+    }
+
+    /// The edit that deletes the hovered vertex of `selected` (or the instance, when nothing of it
+    /// would be left).
+    pub fn delete_hovered_vertex(&self, selected: &Instance) -> Option<InstanceEdit> {
+        let v = self.hover_vertex?;
+        Some(match delete_vertex(selected, v) {
+            Some(instance) => InstanceEdit::Replace {
+                instance,
+                what: "delete a vertex",
+            },
+            None => InstanceEdit::Delete(selected.id),
+        })
+    }
+
+    /// Draws the photo with its instances and runs the tool's gestures.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        open: &mut OpenProject,
+        input: &CanvasInput,
+        commands: &mut Vec<Command>,
+    ) {
+        self.shown = None;
+        self.cursor = None;
+        let Some(index) = open.selection.image else {
+            empty_view(
+                ui,
+                "Pick a photo on the left",
+                ui.visuals().weak_text_color(),
+            );
+            return;
+        };
+        let project = open.session.project();
+        let texture = match open.images.photo(index, || project.image_path(index)) {
+            PhotoState::Ready(texture) => texture.clone(),
+            PhotoState::Loading => {
+                empty_view(ui, "Loading…", ui.visuals().weak_text_color());
+                return;
+            }
+            PhotoState::Failed(err) => {
+                empty_view(ui, err, ui.visuals().error_fg_color);
+                return;
+            }
+        };
+        let view = ImageView::new(&mut self.view, &texture)
+            .pan_with_primary(false)
+            .show(ui);
+        view.response
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, "Label canvas"));
+        self.shown = Some(index);
+        self.last_view = Some((view.rect, view.transform));
+        self.cursor = view.hover_image_pos();
+        if let Some(reason) = project.broken_reason(index) {
+            view.painter.text(
+                view.rect.left_top() + egui::vec2(8.0, 8.0),
+                egui::Align2::LEFT_TOP,
+                format!("Annotation file not loaded, editing is off: {reason}"),
+                egui::FontId::proportional(13.0),
+                ui.visuals().error_fg_color,
+            );
+            return;
+        }
+        let selected = open
+            .selection
+            .instance
+            .and_then(|id| project.instances(index).iter().find(|i| i.id == id))
+            .cloned();
+        self.interact(
+            ui,
+            &view,
+            project,
+            index,
+            selected.as_ref(),
+            input,
+            commands,
+        );
+        if self.show_fill {
+            let generation = open.session.generation(index);
+            self.overlay.ensure(
+                ui.ctx(),
+                project,
+                index,
+                generation,
+                project.instances(index),
+            );
+            self.overlay
+                .paint(&view.painter, view.image_rect, self.fill_opacity);
+        }
+        self.paint(&view, project, index, selected.as_ref(), input);
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one frame's input, split out of ui() to keep each step readable"
+    )]
+    fn interact(
+        &mut self,
+        ui: &egui::Ui,
+        view: &ImageViewOutput,
+        project: &Project,
+        index: usize,
+        selected: Option<&Instance>,
+        input: &CanvasInput,
+        commands: &mut Vec<Command>,
+    ) {
+        let image = &project.file().images[index];
+        let size = (image.width, image.height);
+        let radius = PICK_RADIUS / view.transform.zoom;
+        let to_image = |p: egui::Pos2| {
+            let q = view.transform.to_image(view.rect, p);
+            [q.x, q.y]
+        };
+        let response = &view.response;
+        let pointer = response.interact_pointer_pos().or(response.hover_pos());
+        let (space, shift) = ui.input(|i| (i.key_down(egui::Key::Space), i.modifiers.shift));
+        // Hover: the selected instance's vertex or edge under the pointer.
+        self.hover_vertex = None;
+        self.hover_edge = None;
+        if input.tool == ToolKind::Select
+            && self.gesture.is_none()
+            && let (Some(sel), Some(p)) = (selected, response.hover_pos())
+        {
+            let p = to_image(p);
+            self.hover_vertex = nearest_vertex(sel, p, radius);
+            if self.hover_vertex.is_none() {
+                self.hover_edge = nearest_edge(sel, p, radius);
+            }
+        }
+        if response.drag_started_by(egui::PointerButton::Primary) {
+            let start = ui
+                .input(|i| i.pointer.press_origin())
+                .or(pointer)
+                .map(to_image);
+            self.gesture = match (space, input.tool, start) {
+                (true, _, _) => Some(Gesture::Pan),
+                (false, ToolKind::Select, Some(start)) => {
+                    Self::start_select_drag(selected, start, radius)
+                }
+                (false, ToolKind::Rectangle, Some(start)) => Some(Gesture::Rectangle { start }),
+                (false, ToolKind::Polygon, Some(start)) => {
+                    self.draft.freehand(start, 0.0);
+                    Some(Gesture::Freehand)
+                }
+                _ => None,
+            };
+        }
+        if let (Some(gesture), Some(p)) = (&mut self.gesture, pointer) {
+            let q = to_image(p);
+            match gesture {
+                Gesture::Pan => self.view.transform.offset += response.drag_delta(),
+                Gesture::Vertex {
+                    vertex, current, ..
+                } => {
+                    let clamped = [
+                        q[0].clamp(0.0, size.0 as f32),
+                        q[1].clamp(0.0, size.1 as f32),
+                    ];
+                    if let Some(moved) = move_vertex(current, *vertex, clamped) {
+                        *current = moved;
+                    }
+                }
+                Gesture::Move {
+                    start,
+                    original,
+                    current,
+                } => {
+                    *current = translate(original, [q[0] - start[0], q[1] - start[1]], size);
+                }
+                Gesture::Freehand => {
+                    self.draft
+                        .freehand(q, FREEHAND_SPACING / view.transform.zoom);
+                }
+                Gesture::Rectangle { .. } => {}
+            }
+        }
+        if response.drag_stopped_by(egui::PointerButton::Primary)
+            && let Some(gesture) = self.gesture.take()
+        {
+            Self::finish_gesture(
+                gesture,
+                pointer.map(to_image),
+                project,
+                index,
+                input,
+                commands,
+            );
+        }
+        // Holding Shift while moving draws freehand too, without a button held.
+        if input.tool == ToolKind::Polygon
+            && shift
+            && !self.draft.is_empty()
+            && let Some(p) = response.hover_pos()
+        {
+            self.draft
+                .freehand(to_image(p), FREEHAND_SPACING / view.transform.zoom);
+        }
+        if response.clicked_by(egui::PointerButton::Primary)
+            && !space
+            && let Some(p) = pointer.map(to_image)
+        {
+            match input.tool {
+                ToolKind::Select => {
+                    let under = instances_at(project.instances(index), p);
+                    commands.push(Command::SelectInstance(cycle_selection(
+                        &under,
+                        selected.map(|s| s.id),
+                    )));
+                }
+                ToolKind::Polygon => match self.draft.click(p, radius) {
+                    Click::Added => {}
+                    Click::Closes | Click::Repeats => {
+                        // A failed close keeps the draft to go on drawing.
+                        self.finish_draft(project, index, input.class, commands)
+                            .ok();
+                    }
+                },
+                ToolKind::Rectangle => {}
+            }
+        }
+    }
+
+    fn start_select_drag(
+        selected: Option<&Instance>,
+        start: Point,
+        radius: f32,
+    ) -> Option<Gesture> {
+        let sel = selected?;
+        if let Some(vertex) = nearest_vertex(sel, start, radius) {
+            return Some(Gesture::Vertex {
+                vertex,
+                current: sel.clone(),
+                inserted: false,
+            });
+        }
+        if let Some(edge) = nearest_edge(sel, start, radius)
+            && let Some((current, vertex)) = insert_vertex(sel, &edge)
+        {
+            return Some(Gesture::Vertex {
+                vertex,
+                current,
+                inserted: true,
+            });
+        }
+        sel.contains(start).then(|| Gesture::Move {
+            start,
+            original: sel.clone(),
+            current: sel.clone(),
+        })
+    }
+
+    fn finish_gesture(
+        gesture: Gesture,
+        end: Option<Point>,
+        project: &Project,
+        index: usize,
+        input: &CanvasInput,
+        commands: &mut Vec<Command>,
+    ) {
+        let image = &project.file().images[index];
+        match gesture {
+            Gesture::Vertex {
+                current, inserted, ..
+            } => commands.push(Command::Edit {
+                image: index,
+                edit: InstanceEdit::Replace {
+                    instance: current,
+                    what: if inserted {
+                        "insert a vertex"
+                    } else {
+                        "move a vertex"
+                    },
+                },
+            }),
+            Gesture::Move {
+                original, current, ..
+            } => {
+                if current != original {
+                    commands.push(Command::Edit {
+                        image: index,
+                        edit: InstanceEdit::Replace {
+                            instance: current,
+                            what: "move",
+                        },
+                    });
+                }
+            }
+            Gesture::Rectangle { start } => {
+                let (id, order) = next_id_and_order(project.instances(index));
+                if let (Some(end), Some(class)) = (end, input.class)
+                    && let Some(instance) =
+                        rectangle(start, end, id, class, order, (image.width, image.height))
+                {
+                    commands.push(Command::Edit {
+                        image: index,
+                        edit: InstanceEdit::Add(instance),
+                    });
+                    commands.push(Command::SelectInstance(Some(id)));
+                }
+            }
+            Gesture::Freehand | Gesture::Pan => {}
+        }
+    }
+
+    fn paint(
+        &self,
+        view: &ImageViewOutput,
+        project: &Project,
+        index: usize,
+        selected: Option<&Instance>,
+        input: &CanvasInput,
+    ) {
+        let live = match &self.gesture {
+            Some(Gesture::Vertex { current, .. } | Gesture::Move { current, .. }) => Some(current),
+            _ => None,
+        };
+        for inst in project.instances(index) {
+            let is_selected = selected.is_some_and(|s| s.id == inst.id);
+            let shown = if is_selected {
+                live.unwrap_or(inst)
+            } else {
+                inst
+            };
+            let [r, g, b] = project
+                .class(inst.class_id)
+                .map_or([255, 0, 255], |c| c.color);
+            let stroke = if is_selected {
+                egui::Stroke::new(2.5, egui::Color32::WHITE)
+            } else {
+                egui::Stroke::new(1.5, egui::Color32::from_rgb(r, g, b))
+            };
+            for ring in shown.rings() {
+                let points: Vec<egui::Pos2> = ring.iter().map(|&p| view.to_screen(p)).collect();
+                view.painter.add(egui::Shape::closed_line(points, stroke));
+            }
+            if self.show_names
+                && let Some(class) = project.class(inst.class_id)
+                && let Some(b) = crate::geometry::bounds(&shown.parts[0].outer)
+            {
+                view.painter.text(
+                    view.to_screen([b[0], b[1]]),
+                    egui::Align2::LEFT_BOTTOM,
+                    &class.name,
+                    egui::FontId::proportional(12.0),
+                    egui::Color32::WHITE,
+                );
+            }
+            if is_selected && input.tool == ToolKind::Select {
+                self.paint_handles(view, shown);
+            }
+        }
+        self.paint_draft(view, input);
+    }
+
+    fn paint_handles(&self, view: &ImageViewOutput, inst: &Instance) {
+        for (ring, points) in vertices::rings(inst) {
+            for (i, &p) in points.iter().enumerate() {
+                let hovered = self.hover_vertex == Some(VertexRef { ring, index: i });
+                let size = if hovered { 9.0 } else { 6.0 };
+                let rect = egui::Rect::from_center_size(view.to_screen(p), egui::vec2(size, size));
+                view.painter.rect_filled(rect, 1.0, egui::Color32::WHITE);
+                view.painter.rect_stroke(
+                    rect,
+                    1.0,
+                    egui::Stroke::new(1.0, egui::Color32::BLACK),
+                    egui::StrokeKind::Inside,
+                );
+            }
+        }
+        if let Some(edge) = &self.hover_edge {
+            // The ghost vertex a drag would insert.
+            view.painter.circle_stroke(
+                view.to_screen(edge.point),
+                5.0,
+                egui::Stroke::new(1.5, egui::Color32::WHITE),
+            );
+        }
+    }
+
+    fn paint_draft(&self, view: &ImageViewOutput, input: &CanvasInput) {
+        let stroke = egui::Stroke::new(2.0, egui::Color32::from_rgb(255, 220, 60));
+        let cursor = self.cursor.map(|c| [c.x, c.y]);
+        if let (Some(Gesture::Rectangle { start }), Some(end)) = (&self.gesture, cursor) {
+            let rect = egui::Rect::from_two_pos(view.to_screen(*start), view.to_screen(end));
+            view.painter
+                .rect_stroke(rect, 0.0, stroke, egui::StrokeKind::Middle);
+        }
+        if input.tool != ToolKind::Polygon || self.draft.is_empty() {
+            return;
+        }
+        let mut points: Vec<egui::Pos2> = self
+            .draft
+            .points
+            .iter()
+            .map(|&p| view.to_screen(p))
+            .collect();
+        if let Some(c) = cursor {
+            points.push(view.to_screen(c));
+        }
+        view.painter.add(egui::Shape::line(points, stroke));
+        for (i, &p) in self.draft.points.iter().enumerate() {
+            let closing = i == 0
+                && self.draft.points.len() >= 3
+                && cursor.is_some_and(|c| {
+                    crate::label::draft::distance(c, p) <= PICK_RADIUS / view.transform.zoom
+                });
+            let r = if closing { 6.0 } else { 3.5 };
+            view.painter
+                .circle_filled(view.to_screen(p), r, stroke.color);
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! The Label workspace's side panel: what the active tool does, the classes (the one new instances
+//! get, with their hotkeys), and the instances of the photo (select, class, order, delete).
+
+use super::ToolKind;
+use crate::label::InstanceEdit;
+use crate::project::ClassId;
+use crate::ui::commands::Command;
+use crate::ui::widgets::swatch;
+use crate::ui::workspace::OpenProject;
+
+pub fn side_ui(
+    ui: &mut egui::Ui,
+    open: &OpenProject,
+    tool: ToolKind,
+    drawing: Option<ClassId>,
+    active_class: &mut Option<ClassId>,
+    commands: &mut Vec<Command>,
+) {
+    ui.heading(tool.name());
+    ui.label(egui::RichText::new(tool.help()).weak());
+    ui.separator();
+    ui.heading("Classes");
+    let project = open.project();
+    let selected = open
+        .selection
+        .image
+        .zip(open.selection.instance)
+        .and_then(|(image, id)| {
+            project
+                .instances(image)
+                .iter()
+                .find(|i| i.id == id)
+                .map(|i| (image, i))
+        });
+    egui::ScrollArea::vertical()
+        .id_salt("label-classes")
+        .max_height(ui.available_height() * 0.5)
+        .show(ui, |ui| {
+            for (k, class) in project.file().classes.iter().enumerate() {
+                ui.horizontal(|ui| {
+                    swatch(ui, class.color);
+                    let hotkey = if k < 9 {
+                        format!("{} ", k + 1)
+                    } else {
+                        "  ".to_owned()
+                    };
+                    let response = ui
+                        .selectable_label(drawing == Some(class.id), format!("{hotkey}{}", class.name))
+                        .on_hover_text(
+                            "New instances get this class; with an instance selected, it gets it too",
+                        );
+                    if response.clicked() {
+                        *active_class = Some(class.id);
+                        if let Some((image, inst)) = selected
+                            && inst.class_id != class.id
+                        {
+                            commands.push(Command::Edit {
+                                image,
+                                edit: InstanceEdit::SetClass {
+                                    id: inst.id,
+                                    class: class.id,
+                                },
+                            });
+                        }
+                    }
+                });
+            }
+        });
+    ui.separator();
+    ui.heading("Instances");
+    let Some(image) = open.selection.image else {
+        return;
+    };
+    let mut instances: Vec<_> = project.instances(image).iter().collect();
+    instances.sort_by_key(|i| std::cmp::Reverse(i.order));
+    if instances.is_empty() {
+        ui.label(egui::RichText::new("None yet: draw one on the photo").weak());
+    }
+    egui::ScrollArea::vertical()
+        .id_salt("label-instances")
+        .show(ui, |ui| {
+            for inst in instances {
+                ui.horizontal(|ui| {
+                    let class = project.class(inst.class_id);
+                    swatch(ui, class.map_or([255, 0, 255], |c| c.color));
+                    let name = class.map_or("unknown class", |c| c.name.as_str());
+                    let is_selected = open.selection.instance == Some(inst.id);
+                    if ui
+                        .selectable_label(
+                            is_selected,
+                            format!("#{} {name} · {} vertices", inst.id, inst.vertex_count()),
+                        )
+                        .clicked()
+                    {
+                        commands.push(Command::SelectInstance((!is_selected).then_some(inst.id)));
+                    }
+                    if ui
+                        .small_button("Delete")
+                        .on_hover_text("Delete this instance (Delete)")
+                        .clicked()
+                    {
+                        commands.push(Command::Edit {
+                            image,
+                            edit: InstanceEdit::Delete(inst.id),
+                        });
+                    }
+                });
+            }
+        });
+}

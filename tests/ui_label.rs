@@ -1,0 +1,248 @@
+//! The Label workspace driven like a user would, each workflow checked in the annotation file the
+//! autosave wrote: a polygon drawn by clicks, undo and redo, a class hotkey, a vertex inserted by
+//! dragging an edge and deleted again, a rectangle, and the next unlabelled photo.
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test that cannot set up fails loudly, which is what it should do"
+)]
+
+mod common;
+
+use common::ui::step_until;
+
+use std::path::Path;
+
+use egui::{Key, Modifiers, PointerButton};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use segstudio::cli::StudioArgs;
+use segstudio::project::{ImageStatus, Instance, parse_annotation};
+use segstudio::ui::StudioApp;
+use segstudio::ui::label::ToolKind;
+use segstudio::ui::workspace::WorkspaceId;
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The demo project copied to `dir`, opened in the Label workspace on its first unlabelled photo.
+fn open_label(dir: &Path) -> Harness<'static, StudioApp> {
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("projects/demo"),
+        dir,
+    );
+    let args = StudioArgs {
+        project: Some(dir.to_path_buf()),
+        ..StudioArgs::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1360.0, 860.0))
+        .build_eframe(move |cc| StudioApp::new(cc, args));
+    step_until(&mut harness, "the project to open", |app| {
+        app.open.is_some()
+    });
+    harness.get_by_label("Label").click();
+    step_until(&mut harness, "the Label workspace", |app| {
+        app.active == WorkspaceId::Label
+    });
+    harness.key_press_modifiers(Modifiers::SHIFT, Key::D);
+    step_until(&mut harness, "an unlabelled photo on the canvas", |app| {
+        let open = app.open.as_ref().unwrap();
+        open.selection.image.is_some_and(|i| {
+            open.project().status(i) == ImageStatus::Unlabelled
+                && app.workspaces.label.canvas.is_showing(i)
+        })
+    });
+    harness
+}
+
+fn image(harness: &Harness<'_, StudioApp>) -> usize {
+    harness
+        .state()
+        .open
+        .as_ref()
+        .unwrap()
+        .selection
+        .image
+        .unwrap()
+}
+
+fn screen(harness: &Harness<'_, StudioApp>, p: [f32; 2]) -> egui::Pos2 {
+    harness
+        .state()
+        .workspaces
+        .label
+        .canvas
+        .to_screen(p)
+        .unwrap()
+}
+
+fn press(harness: &mut Harness<'_, StudioApp>, pos: egui::Pos2, pressed: bool) {
+    harness.event(egui::Event::PointerButton {
+        pos,
+        button: PointerButton::Primary,
+        pressed,
+        modifiers: Modifiers::NONE,
+    });
+}
+
+/// Moves to image point `p` and clicks there.
+fn click_at(harness: &mut Harness<'_, StudioApp>, p: [f32; 2]) {
+    let pos = screen(harness, p);
+    harness.event(egui::Event::PointerMoved(pos));
+    harness.run_steps(1);
+    press(harness, pos, true);
+    harness.run_steps(1);
+    press(harness, pos, false);
+    harness.run_steps(2);
+}
+
+/// Presses at image point `from`, moves in steps to `to` and releases there.
+fn drag(harness: &mut Harness<'_, StudioApp>, from: [f32; 2], to: [f32; 2]) {
+    let start = screen(harness, from);
+    harness.event(egui::Event::PointerMoved(start));
+    harness.run_steps(1);
+    press(harness, start, true);
+    harness.run_steps(1);
+    let end = screen(harness, to);
+    for k in 1..=6 {
+        harness.event(egui::Event::PointerMoved(start.lerp(end, k as f32 / 6.0)));
+        harness.run_steps(1);
+    }
+    press(harness, end, false);
+    harness.run_steps(2);
+}
+
+/// The instances of the selected photo as the autosave wrote them, once everything is on disk.
+fn saved(harness: &mut Harness<'_, StudioApp>) -> Vec<Instance> {
+    step_until(harness, "the autosave", |app| {
+        app.open.as_ref().unwrap().session.save_state().unsaved == 0
+    });
+    let open = harness.state().open.as_ref().unwrap();
+    let path = open.project().annotation_path(image(harness));
+    match std::fs::read_to_string(&path) {
+        Ok(text) => parse_annotation(&text, &path).unwrap().instances,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => panic!("cannot read {}: {e}", path.display()),
+    }
+}
+
+fn near(a: [f32; 2], b: [f32; 2]) -> bool {
+    (a[0] - b[0]).abs() < 0.75 && (a[1] - b[1]).abs() < 0.75
+}
+
+#[test]
+fn polygon_by_clicks_undo_redo_hotkey_and_vertex_editing_reach_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = open_label(dir.path());
+    assert_eq!(harness.state().workspaces.label.tool, ToolKind::Polygon);
+    assert!(saved(&mut harness).is_empty(), "an unlabelled photo");
+
+    // A triangle by three clicks, closed by a click on its first vertex.
+    let corners = [[100.0, 100.0], [300.0, 120.0], [180.0, 300.0]];
+    for p in corners {
+        click_at(&mut harness, p);
+    }
+    click_at(&mut harness, [101.0, 101.0]);
+    let instances = saved(&mut harness);
+    assert_eq!(instances.len(), 1, "{instances:?}");
+    let outer = &instances[0].parts[0].outer;
+    assert_eq!(outer.len(), 3);
+    for (got, want) in outer.iter().zip(corners) {
+        assert!(near(*got, want), "{got:?} vs {want:?}");
+    }
+    let first_class = harness
+        .state()
+        .open
+        .as_ref()
+        .unwrap()
+        .project()
+        .file()
+        .classes[0]
+        .id;
+    assert_eq!(instances[0].class_id, first_class);
+
+    // Undo removes it from the file, redo brings it back.
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    harness.run_steps(2);
+    assert!(saved(&mut harness).is_empty(), "undone");
+    harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    harness.run_steps(2);
+    assert_eq!(saved(&mut harness).len(), 1, "redone");
+
+    // Select tool: a click selects the instance, hotkey 3 gives it the third class.
+    harness.key_press(Key::V);
+    harness.run_steps(1);
+    click_at(&mut harness, [190.0, 170.0]);
+    let id = instances[0].id;
+    assert_eq!(
+        harness.state().open.as_ref().unwrap().selection.instance,
+        Some(id)
+    );
+    harness.key_press(Key::Num3);
+    harness.run_steps(2);
+    let third = harness
+        .state()
+        .open
+        .as_ref()
+        .unwrap()
+        .project()
+        .file()
+        .classes[2]
+        .id;
+    assert_eq!(saved(&mut harness)[0].class_id, third);
+
+    // Dragging the middle of the first edge inserts a vertex there and moves it.
+    drag(&mut harness, [200.0, 110.0], [200.0, 60.0]);
+    let outer = saved(&mut harness)[0].parts[0].outer.clone();
+    assert_eq!(outer.len(), 4, "{outer:?}");
+    assert!(near(outer[1], [200.0, 60.0]), "{outer:?}");
+
+    // Hovering that vertex and pressing Delete removes it again.
+    let over = screen(&harness, [200.0, 60.0]);
+    harness.event(egui::Event::PointerMoved(over));
+    harness.run_steps(2);
+    harness.key_press(Key::Delete);
+    harness.run_steps(2);
+    assert_eq!(saved(&mut harness)[0].parts[0].outer.len(), 3);
+
+    // Dragging inside the instance moves it whole.
+    drag(&mut harness, [190.0, 170.0], [210.0, 180.0]);
+    let moved = saved(&mut harness)[0].parts[0].outer.clone();
+    assert!(near(moved[0], [120.0, 110.0]), "{moved:?}");
+}
+
+#[test]
+fn rectangle_tool_and_next_unlabelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = open_label(dir.path());
+    let first = image(&harness);
+    harness.key_press(Key::R);
+    harness.run_steps(1);
+    drag(&mut harness, [50.0, 40.0], [150.0, 90.0]);
+    let instances = saved(&mut harness);
+    assert_eq!(instances.len(), 1);
+    let outer = &instances[0].parts[0].outer;
+    assert_eq!(outer.len(), 4);
+    assert!(
+        near(outer[0], [50.0, 40.0]) && near(outer[2], [150.0, 90.0]),
+        "{outer:?}"
+    );
+    // This photo now has an instance: Shift+D goes on to another, unlabelled one.
+    harness.key_press_modifiers(Modifiers::SHIFT, Key::D);
+    step_until(&mut harness, "the next unlabelled photo", |app| {
+        let open = app.open.as_ref().unwrap();
+        open.selection
+            .image
+            .is_some_and(|i| i != first && open.project().status(i) == ImageStatus::Unlabelled)
+    });
+}
