@@ -1,6 +1,7 @@
 //! The Label workspace driven like a user would, each workflow checked in the annotation file the
 //! autosave wrote: a polygon drawn by clicks, undo and redo, a class hotkey, a vertex inserted by
-//! dragging an edge and deleted again, a rectangle, and the next unlabelled photo.
+//! dragging an edge and deleted again, a move, a rectangle with a hole cut into it, and the next
+//! unlabelled photo.
 #![expect(
     clippy::unwrap_used,
     reason = "a test that cannot set up fails loudly, which is what it should do"
@@ -222,7 +223,7 @@ fn polygon_by_clicks_undo_redo_hotkey_and_vertex_editing_reach_the_file() {
 }
 
 #[test]
-fn rectangle_tool_and_next_unlabelled() {
+fn rectangle_hole_and_next_unlabelled() {
     let dir = tempfile::tempdir().unwrap();
     let mut harness = open_label(dir.path());
     let first = image(&harness);
@@ -237,6 +238,15 @@ fn rectangle_tool_and_next_unlabelled() {
         near(outer[0], [50.0, 40.0]) && near(outer[2], [150.0, 90.0]),
         "{outer:?}"
     );
+    // The new rectangle is selected: the hole tool cuts a triangle out of it.
+    harness.key_press(Key::H);
+    harness.run_steps(1);
+    for p in [[80.0, 50.0], [120.0, 50.0], [100.0, 80.0], [80.5, 50.5]] {
+        click_at(&mut harness, p);
+    }
+    let instances = saved(&mut harness);
+    assert_eq!(instances[0].parts[0].holes.len(), 1, "{instances:?}");
+    assert!(!instances[0].contains([100.0, 60.0]) && instances[0].contains([60.0, 85.0]));
     // This photo now has an instance: Shift+D goes on to another, unlabelled one.
     harness.key_press_modifiers(Modifiers::SHIFT, Key::D);
     step_until(&mut harness, "the next unlabelled photo", |app| {

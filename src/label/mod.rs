@@ -6,12 +6,14 @@
 //! - [`merge`]: background jobs return what they changed and the session merges it, so an edit made
 //!   while a job runs is never lost;
 //! - [`edit`]: the edits as values; [`draft`]: outlines being drawn (polygon, rectangle);
-//!   [`vertices`]: picking and changing vertices, edges and whole instances under the pointer.
+//!   [`vertices`]: picking and changing vertices, edges and whole instances under the pointer;
+//!   [`holes`]: cutting a hole into an instance.
 
 pub mod autosave;
 pub mod draft;
 pub mod edit;
 pub mod history;
+pub mod holes;
 pub mod merge;
 pub mod session;
 pub mod vertices;

@@ -12,16 +12,23 @@ pub enum ToolKind {
     Select,
     Polygon,
     Rectangle,
+    Hole,
 }
 
 impl ToolKind {
-    pub const ALL: [Self; 3] = [Self::Select, Self::Polygon, Self::Rectangle];
+    pub const ALL: [Self; 4] = [Self::Select, Self::Polygon, Self::Rectangle, Self::Hole];
+
+    /// Whether the tool draws an outline vertex by vertex.
+    pub fn draws_outline(self) -> bool {
+        matches!(self, Self::Polygon | Self::Hole)
+    }
 
     pub fn name(self) -> &'static str {
         match self {
             Self::Select => "Select",
             Self::Polygon => "Polygon",
             Self::Rectangle => "Rectangle",
+            Self::Hole => "Hole",
         }
     }
 
@@ -34,6 +41,9 @@ impl ToolKind {
                 "Click the vertices; close on the first vertex, with Enter or a double-click; drag (or hold Shift) to draw freehand; Backspace drops the last vertex, Esc cancels"
             }
             Self::Rectangle => "Drag from one corner to the opposite one",
+            Self::Hole => {
+                "Cut a hole into the selected instance: draw the hole's outline as with the polygon tool, inside the instance"
+            }
         }
     }
 }
@@ -79,6 +89,7 @@ impl ActionSet for LabelAction {
         Self::Tool(ToolKind::Select),
         Self::Tool(ToolKind::Polygon),
         Self::Tool(ToolKind::Rectangle),
+        Self::Tool(ToolKind::Hole),
         Self::Finish,
         Self::Cancel,
         Self::DropVertex,
@@ -119,6 +130,11 @@ impl ActionSet for LabelAction {
                 "Rectangle tool",
                 "Draw a rectangular instance",
                 const { &[key(Key::R)] },
+            ),
+            Self::Tool(ToolKind::Hole) => (
+                "Hole tool",
+                "Cut a hole into the selected instance",
+                const { &[key(Key::H)] },
             ),
             Self::Finish => (
                 "Finish outline",

@@ -7,6 +7,7 @@ use super::actions::ToolKind;
 use crate::geometry::Point;
 use crate::label::InstanceEdit;
 use crate::label::draft::{Click, PolygonDraft, next_id_and_order, rectangle};
+use crate::label::holes::cut_hole;
 use crate::label::vertices::{
     self, EdgePoint, VertexRef, cycle_selection, delete_vertex, insert_vertex, instances_at,
     move_vertex, nearest_edge, nearest_vertex, translate,
@@ -61,6 +62,8 @@ pub struct Canvas {
     /// The view rectangle and transform of the last frame (tests click through them).
     last_view: Option<(egui::Rect, ViewTransform)>,
     shown: Option<usize>,
+    /// Why the last attempt to close an outline failed (shown until the next one).
+    pub problem: Option<&'static str>,
 }
 
 impl Default for Canvas {
@@ -78,6 +81,7 @@ impl Default for Canvas {
             hover_edge: None,
             last_view: None,
             shown: None,
+            problem: None,
         }
     }
 }
@@ -117,20 +121,38 @@ impl Canvas {
     /// Drops the outline being drawn and any gesture (another image, another tool).
     pub fn reset_tools(&mut self) {
         self.draft = PolygonDraft::default();
+        self.problem = None;
         self.gesture = None;
         self.hover_vertex = None;
         self.hover_edge = None;
     }
 
-    /// Closes the outline being drawn into a new instance of `class`.
+    /// Closes the outline being drawn: a new instance of `class` (polygon tool), or a hole in the
+    /// `selected` instance (hole tool).
     pub fn finish_draft(
         &mut self,
         project: &Project,
         index: usize,
-        class: Option<ClassId>,
+        input: &CanvasInput,
+        selected: Option<&Instance>,
         commands: &mut Vec<Command>,
     ) -> Result<(), &'static str> {
-        let Some(class) = class else {
+        if input.tool == ToolKind::Hole {
+            let Some(selected) = selected else {
+                return Err("select the instance to cut the hole into first");
+            };
+            let instance = cut_hole(selected, &self.draft.points)?;
+            self.draft = PolygonDraft::default();
+            commands.push(Command::Edit {
+                image: index,
+                edit: InstanceEdit::Replace {
+                    instance,
+                    what: "cut a hole",
+                },
+            });
+            return Ok(());
+        }
+        let Some(class) = input.class else {
             return Err("the project has no class to draw in: add one first");
         };
         let image = &project.file().images[index];
@@ -287,7 +309,7 @@ impl Canvas {
                     Self::start_select_drag(selected, start, radius)
                 }
                 (false, ToolKind::Rectangle, Some(start)) => Some(Gesture::Rectangle { start }),
-                (false, ToolKind::Polygon, Some(start)) => {
+                (false, ToolKind::Polygon | ToolKind::Hole, Some(start)) => {
                     self.draft.freehand(start, 0.0);
                     Some(Gesture::Freehand)
                 }
@@ -336,7 +358,7 @@ impl Canvas {
             );
         }
         // Holding Shift while moving draws freehand too, without a button held.
-        if input.tool == ToolKind::Polygon
+        if input.tool.draws_outline()
             && shift
             && !self.draft.is_empty()
             && let Some(p) = response.hover_pos()
@@ -356,12 +378,14 @@ impl Canvas {
                         selected.map(|s| s.id),
                     )));
                 }
-                ToolKind::Polygon => match self.draft.click(p, radius) {
+                ToolKind::Polygon | ToolKind::Hole => match self.draft.click(p, radius) {
                     Click::Added => {}
                     Click::Closes | Click::Repeats => {
-                        // A failed close keeps the draft to go on drawing.
-                        self.finish_draft(project, index, input.class, commands)
-                            .ok();
+                        // A failed close keeps the draft to go on drawing; the reason shows
+                        // in the status bar.
+                        self.problem = self
+                            .finish_draft(project, index, input, selected, commands)
+                            .err();
                     }
                 },
                 ToolKind::Rectangle => {}
@@ -534,7 +558,7 @@ impl Canvas {
             view.painter
                 .rect_stroke(rect, 0.0, stroke, egui::StrokeKind::Middle);
         }
-        if input.tool != ToolKind::Polygon || self.draft.is_empty() {
+        if !input.tool.draws_outline() || self.draft.is_empty() {
             return;
         }
         let mut points: Vec<egui::Pos2> = self

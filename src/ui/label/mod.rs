@@ -248,10 +248,19 @@ impl Workspace for LabelWorkspace {
             }
             LabelAction::Finish => {
                 if let Some(index) = image {
-                    let class = self.drawing_class(cx.open.project());
+                    let project = cx.open.project();
+                    let input = CanvasInput {
+                        tool: self.tool,
+                        class: self.drawing_class(project),
+                    };
+                    let selected = cx
+                        .open
+                        .selection
+                        .instance
+                        .and_then(|id| project.instances(index).iter().find(|i| i.id == id));
                     if let Err(why) =
                         self.canvas
-                            .finish_draft(cx.open.project(), index, class, cx.commands)
+                            .finish_draft(project, index, &input, selected, cx.commands)
                     {
                         cx.toasts.info(format!("Cannot close the outline: {why}"));
                     }
@@ -326,6 +335,9 @@ impl Workspace for LabelWorkspace {
         ui.label(format!("{} tool", self.tool.name()));
         if !self.canvas.draft.is_empty() {
             ui.label(format!("{} vertices", self.canvas.draft.points.len()));
+        }
+        if let Some(problem) = self.canvas.problem {
+            ui.colored_label(ui.visuals().warn_fg_color, problem);
         }
         if let Some(c) = self.canvas.cursor {
             ui.label(format!("x {:.0} y {:.0}", c.x.floor(), c.y.floor()));
