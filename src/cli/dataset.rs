@@ -28,6 +28,8 @@ pub struct NewArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
+    /// Plain photos (files or folders, JPEG and PNG), to label in the studio.
+    Images(ImportImagesArgs),
     /// Photos plus class-id masks (8-bit greyscale or palette PNGs) become polygon instances.
     Masks(ImportMasksArgs),
     /// LabelMe JSON files (polygon, rectangle, circle and mask shapes; embedded photos too).
@@ -38,6 +40,25 @@ pub enum ImportCommand {
     Voc(super::formats::ImportForeignArgs),
     /// YOLO segmentation datasets (data.yaml, images/, labels/).
     Yolo(super::formats::ImportForeignArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportImagesArgs {
+    #[arg(long)]
+    pub project: PathBuf,
+    /// Photo files and folders (searched recursively for .jpg, .jpeg, .png).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Deal the new photos out to train, val and test in these shares (e.g. 80,10,10); without
+    /// it they come in without a split.
+    #[arg(long, value_parser = crate::import::parse_split_ratio)]
+    pub split: Option<[f64; 3]>,
+    /// Seed of the shuffle that deals out the splits.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -140,6 +161,7 @@ pub fn new_project(args: &NewArgs) -> anyhow::Result<()> {
 
 pub fn import(cmd: &ImportCommand) -> anyhow::Result<()> {
     let args = match cmd {
+        ImportCommand::Images(args) => return import_images(args),
         ImportCommand::Masks(args) => args,
         ImportCommand::Labelme(args) => {
             return super::formats::import_foreign(super::formats::Foreign::Labelme, args);
@@ -194,6 +216,36 @@ pub fn import(cmd: &ImportCommand) -> anyhow::Result<()> {
     for w in &report.warnings {
         println!("warning: {w}");
     }
+    for s in &report.skipped {
+        println!("skipped: {s}");
+    }
+    Ok(())
+}
+
+fn import_images(args: &ImportImagesArgs) -> anyhow::Result<()> {
+    let project = open(&args.project)?;
+    let options = crate::import::PhotoImportOptions {
+        paths: args.paths.clone(),
+        split_ratio: args.split,
+        seed: args.seed,
+    };
+    let (changes, report) = run_job(Display::for_command(args.json), |progress| {
+        crate::import::import_photos(&project, &options, progress)
+    })?;
+    super::merge_and_save(project, changes)?;
+    if args.json {
+        return print_json(&report);
+    }
+    println!(
+        "added {} photos in {:.2} s ({} train, {} val, {} test, {} without a split); {} duplicates skipped",
+        report.photos,
+        report.seconds,
+        report.train,
+        report.val,
+        report.test,
+        report.unassigned,
+        report.duplicates
+    );
     for s in &report.skipped {
         println!("skipped: {s}");
     }

@@ -1,11 +1,12 @@
-//! Bringing existing datasets into a project: class-id masks ([`masks`]), and other tools'
-//! annotations — LabelMe, COCO, VOC, YOLO — read by one reader each and brought in by
-//! [`foreign`].
+//! Bringing existing datasets into a project: plain photos ([`photos`]), class-id masks
+//! ([`masks`]), and other tools' annotations — LabelMe, COCO, VOC, YOLO — read by one reader each
+//! and brought in by [`foreign`].
 
 pub mod coco;
 pub mod foreign;
 pub mod labelme;
 mod masks;
+pub mod photos;
 pub mod voc;
 pub mod yolo;
 
@@ -18,6 +19,7 @@ pub use labelme::import_labelme;
 pub use masks::{
     MaskImportOptions, MaskImportReport, import_masks, mask_to_instances, parse_split_counts,
 };
+pub use photos::{PhotoImportOptions, PhotoImportReport, import_photos, parse_split_ratio};
 pub use voc::import_voc;
 pub use yolo::import_yolo;
 
