@@ -406,7 +406,15 @@ fn undo_and_redo_of_an_edit_reach_the_file() {
 #[test]
 fn the_status_bar_lists_a_running_import_and_cancels_it() {
     let (dir, _project) = common::tiny_project(1);
-    let src = import_source(80, 640, 480, 16);
+    let src = import_source(20, 640, 480, 16);
+    // The last "photo" is a FIFO: the worker that reads it waits until the test opens it for
+    // writing, so the import cannot finish before Cancel lands, however fast the machine.
+    let fifo = src.path().join("photos/p999.png");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo failed");
     let mut harness = open_studio(dir.path());
     start_import_into_open_project(&mut harness, src.path());
     // The job names its stage once it has listed the photos: a few frames after it starts.
@@ -422,7 +430,30 @@ fn the_status_bar_lists_a_running_import_and_cancels_it() {
         harness.step();
         std::thread::sleep(Duration::from_millis(5));
     }
+    assert!(
+        harness.state().jobs.is_running(JobKind::Import),
+        "the FIFO holds the import"
+    );
     harness.get_by_label("Cancel").click();
+    harness.run_steps(2);
+    // Let the waiting worker go: open the FIFO for writing (without blocking: until the worker
+    // has it open for reading there is no one to meet) and close it, giving it an empty photo.
+    let started = Instant::now();
+    while harness.state().jobs.is_running(JobKind::Import) {
+        assert!(
+            started.elapsed() < Duration::from_mins(1),
+            "the import never stopped"
+        );
+        use std::os::unix::fs::OpenOptionsExt as _;
+        drop(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(&fifo),
+        );
+        harness.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
     step_until(&mut harness, "the import to stop", |app| {
         !app.jobs.is_running(JobKind::Import) && !app.is_busy()
     });

@@ -25,7 +25,7 @@ pub struct Toasts {
 }
 
 const INFO_SECONDS: f64 = 5.0;
-const MAX_TOASTS: usize = 6;
+pub const MAX_TOASTS: usize = 6;
 
 impl Toasts {
     pub fn info(&mut self, text: impl Into<String>) {

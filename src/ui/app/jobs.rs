@@ -217,19 +217,21 @@ impl StudioApp {
         if open.selection.image.is_none() && !open.project().file().images.is_empty() {
             open.selection.image = Some(0);
         }
-        self.toasts.info(format!(
-            "Imported {} photos in {:.1} s: {} labelled, {} instances",
-            report.photos, report.seconds, report.labelled, report.instances
-        ));
+        // The problems first and the summary last, so that the summary is never the toast that a
+        // long list of problems pushes out.
         for problem in report
             .skipped
             .iter()
             .chain(&report.warnings)
             .chain(&merged.conflicts)
             .chain(&merged.refused)
-            .take(6)
+            .take(crate::ui::toasts::MAX_TOASTS - 1)
         {
             self.toasts.warning(problem.clone());
         }
+        self.toasts.info(format!(
+            "Imported {} photos in {:.1} s: {} labelled, {} instances",
+            report.photos, report.seconds, report.labelled, report.instances
+        ));
     }
 }
