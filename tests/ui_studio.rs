@@ -9,6 +9,7 @@ mod common;
 
 use common::ui::{step_until, type_into};
 
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -444,7 +445,6 @@ fn the_status_bar_lists_a_running_import_and_cancels_it() {
             started.elapsed() < Duration::from_mins(1),
             "the import never stopped"
         );
-        use std::os::unix::fs::OpenOptionsExt as _;
         drop(
             std::fs::OpenOptions::new()
                 .write(true)
