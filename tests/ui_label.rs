@@ -223,6 +223,48 @@ fn polygon_by_clicks_undo_redo_hotkey_and_vertex_editing_reach_the_file() {
 }
 
 #[test]
+fn photos_added_through_the_dialog_arrive_selected() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = open_label(dir.path().join("project").as_path());
+    let before = harness
+        .state()
+        .open
+        .as_ref()
+        .unwrap()
+        .project()
+        .file()
+        .images
+        .len();
+    let shots = dir.path().join("shots");
+    std::fs::create_dir_all(&shots).unwrap();
+    for (i, shade) in [30u8, 140].into_iter().enumerate() {
+        image::RgbImage::from_pixel(64, 48, image::Rgb([shade, 80, 200]))
+            .save(shots.join(format!("new_{i}.png")))
+            .unwrap();
+    }
+    harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::A);
+    harness.run_steps(2);
+    assert!(
+        harness.query_by_label("Give them splits").is_some(),
+        "the dialog is open"
+    );
+    common::ui::type_into(&mut harness, "Photos", shots.to_str().unwrap());
+    harness.get_by_label("Add").click();
+    step_until(&mut harness, "the photos to arrive", |app| {
+        app.open.as_ref().unwrap().project().file().images.len() == before + 2
+    });
+    let open = harness.state().open.as_ref().unwrap();
+    assert_eq!(
+        open.selection.image,
+        Some(before),
+        "the first new photo is shown"
+    );
+    let added = &open.project().file().images[before];
+    assert_eq!((added.file.as_str(), added.width), ("new_0.png", 64));
+    assert!(dir.path().join("project/images/new_1.png").is_file());
+}
+
+#[test]
 fn rectangle_hole_and_next_unlabelled() {
     let dir = tempfile::tempdir().unwrap();
     let mut harness = open_label(dir.path());

@@ -84,6 +84,7 @@ pub enum AppAction {
     NewProject,
     OpenProject,
     ImportMasks,
+    AddPhotos,
     CloseProject,
     SaveNow,
     Undo,
@@ -97,6 +98,7 @@ impl ActionSet for AppAction {
         Self::NewProject,
         Self::OpenProject,
         Self::ImportMasks,
+        Self::AddPhotos,
         Self::CloseProject,
         Self::SaveNow,
         Self::Undo,
@@ -124,6 +126,12 @@ impl ActionSet for AppAction {
                 "Import photos with class-id masks as editable polygons",
                 const { &[ctrl(Key::I)] },
                 Scope::Everywhere,
+            ),
+            Self::AddPhotos => (
+                "Add photos…",
+                "Add photos to label (files or folders; you can also drop them on the window)",
+                const { &[ctrl_shift(Key::A)] },
+                Scope::Project,
             ),
             Self::CloseProject => (
                 "Close project",
@@ -325,6 +333,7 @@ pub enum Dialog {
     New,
     Open,
     Import,
+    AddPhotos,
 }
 
 /// What the panels ask the app to do; applied after the frame's drawing.
@@ -345,6 +354,11 @@ pub enum Command {
         options: MaskImportOptions,
     },
     PickFolder(FolderField),
+    /// Add these photo files and folders to the open project, with splits dealt out by ratio.
+    AddPhotos {
+        paths: Vec<PathBuf>,
+        split: Option<[f64; 3]>,
+    },
     ShowDialog(Dialog),
     SwitchWorkspace(WorkspaceId),
     SelectImage(usize),

@@ -14,6 +14,7 @@ pub enum FolderField {
     ImportImages,
     ImportMasks,
     ImportProject,
+    AddPhotos,
 }
 
 /// The contents of the forms, kept while the studio runs.
@@ -30,6 +31,11 @@ pub struct Forms {
     /// Folder of the new project an import creates (start screen only).
     pub import_project: String,
     pub import_preset: Preset,
+    /// A photo file or folder to add.
+    pub add_photos: String,
+    /// Deal the added photos out to train/val/test in `add_photos_ratio`.
+    pub add_photos_split: bool,
+    pub add_photos_ratio: String,
     /// Problem shown under the form last submitted.
     pub problem: Option<String>,
 }
@@ -47,6 +53,9 @@ impl Default for Forms {
             import_split: String::new(),
             import_project: String::new(),
             import_preset: Preset::AtWork,
+            add_photos: String::new(),
+            add_photos_split: true,
+            add_photos_ratio: "80,10,10".to_owned(),
             problem: None,
         }
     }
@@ -61,6 +70,7 @@ impl Forms {
             FolderField::ImportImages => self.import_images = text,
             FolderField::ImportMasks => self.import_masks = text,
             FolderField::ImportProject => self.import_project = text,
+            FolderField::AddPhotos => self.add_photos = text,
         }
     }
 
@@ -102,6 +112,62 @@ impl Forms {
                 .response
                 .labelled_by(label.id);
         });
+    }
+
+    /// The split ratio the form gives added photos (dropped ones too), if it gives any.
+    pub fn photo_split(&self) -> Result<Option<[f64; 3]>, String> {
+        if self.add_photos_split {
+            crate::import::parse_split_ratio(&self.add_photos_ratio).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    pub fn add_photos_ui(&mut self, ui: &mut egui::Ui) -> Option<Command> {
+        let mut cmd = None;
+        ui.label(
+            "JPEG and PNG photos, from a file or a folder (searched recursively). Each is checked, \
+             copied into the project's images/ folder, and skipped if the project has it already.",
+        );
+        Self::path_row(
+            ui,
+            "Photos",
+            &mut self.add_photos,
+            FolderField::AddPhotos,
+            &mut cmd,
+        );
+        ui.horizontal(|ui| {
+            ui.checkbox(&mut self.add_photos_split, "Give them splits")
+                .on_hover_text("Deal the new photos out to train, val and test in these shares");
+            ui.add_enabled(
+                self.add_photos_split,
+                egui::TextEdit::singleline(&mut self.add_photos_ratio)
+                    .desired_width(100.0)
+                    .hint_text("80,10,10"),
+            )
+            .on_hover_text("Shares of train, val and test, e.g. 80,10,10");
+        });
+        if ui.button("Add").clicked() {
+            let path = PathBuf::from(self.add_photos.trim());
+            match self.photo_split() {
+                _ if self.add_photos.trim().is_empty() => {
+                    self.problem =
+                        Some("Type the photo file or folder, or choose it with Browse…".into());
+                }
+                _ if !path.exists() => {
+                    self.problem = Some(format!("There is no {}", path.display()));
+                }
+                Err(problem) => self.problem = Some(problem),
+                Ok(split) => {
+                    self.problem = None;
+                    cmd = Some(Command::AddPhotos {
+                        paths: vec![path],
+                        split,
+                    });
+                }
+            }
+        }
+        cmd
     }
 
     pub fn open_ui(&mut self, ui: &mut egui::Ui) -> Option<Command> {

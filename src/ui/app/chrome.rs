@@ -43,11 +43,9 @@ impl StudioApp {
             for action in [AppAction::NewProject, AppAction::OpenProject] {
                 commands.extend(action_menu_item(ui, Action::App(action), true));
             }
-            commands.extend(action_menu_item(
-                ui,
-                Action::App(AppAction::ImportMasks),
-                has_project,
-            ));
+            for action in [AppAction::AddPhotos, AppAction::ImportMasks] {
+                commands.extend(action_menu_item(ui, Action::App(action), has_project));
+            }
             ui.menu_button("Recent", |ui| {
                 if self.settings.recent_projects.is_empty() {
                     ui.weak("None yet");
@@ -190,5 +188,6 @@ pub(super) fn dialog_title(dialog: Dialog) -> Option<&'static str> {
         Dialog::New => Some("New project"),
         Dialog::Open => Some("Open project"),
         Dialog::Import => Some("Import photos and masks"),
+        Dialog::AddPhotos => Some("Add photos"),
     }
 }

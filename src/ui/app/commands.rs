@@ -45,6 +45,7 @@ impl StudioApp {
                 self.start_import(ctx, options);
             }
             Command::PickFolder(field) => self.start_folder_pick(ctx, field),
+            Command::AddPhotos { paths, split } => self.start_photo_import(ctx, paths, split),
             Command::ShowDialog(dialog) => {
                 self.forms.problem = None;
                 self.dialog = dialog;
@@ -104,6 +105,7 @@ impl StudioApp {
             AppAction::NewProject => self.apply(ctx, Command::ShowDialog(Dialog::New)),
             AppAction::OpenProject => self.apply(ctx, Command::ShowDialog(Dialog::Open)),
             AppAction::ImportMasks => self.apply(ctx, Command::ShowDialog(Dialog::Import)),
+            AppAction::AddPhotos => self.apply(ctx, Command::ShowDialog(Dialog::AddPhotos)),
             AppAction::CloseProject => self.close_project(),
             AppAction::SaveNow => {
                 if let Some(open) = &mut self.open {

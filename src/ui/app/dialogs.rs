@@ -1,4 +1,4 @@
-//! The New / Open / Import dialogs, modal over the studio.
+//! The New / Open / Import / Add photos dialogs, modal over the studio.
 
 use super::StudioApp;
 use super::chrome::dialog_title;
@@ -24,6 +24,7 @@ impl StudioApp {
                 Dialog::New => self.forms.new_ui(ui),
                 Dialog::Open => self.forms.open_ui(ui),
                 Dialog::Import => self.forms.import_ui(ui, into_open_project, &settings),
+                Dialog::AddPhotos => self.forms.add_photos_ui(ui),
                 Dialog::None => None,
             };
             self.forms.problem_ui(ui);

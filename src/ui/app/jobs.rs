@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::StudioApp;
-use crate::import::{MaskImportOptions, MaskImportReport, import_masks};
+use crate::import::{
+    MaskImportOptions, MaskImportReport, PhotoImportOptions, PhotoImportReport, import_masks,
+    import_photos,
+};
 use crate::label::{LabelSession, ProjectChanges};
 use crate::project::Project;
 use crate::ui::forms::FolderField;
@@ -24,6 +27,10 @@ pub(super) enum AppJob {
         /// The project the photos go into (the open one).
         root: PathBuf,
         handle: JobHandle<(ProjectChanges, MaskImportReport)>,
+    },
+    AddPhotos {
+        root: PathBuf,
+        handle: JobHandle<(ProjectChanges, PhotoImportReport)>,
     },
     PickFolder {
         field: FolderField,
@@ -82,6 +89,42 @@ impl StudioApp {
         }
     }
 
+    pub(super) fn start_photo_import(
+        &mut self,
+        ctx: &egui::Context,
+        paths: Vec<std::path::PathBuf>,
+        split: Option<[f64; 3]>,
+    ) {
+        let Some(open) = &self.open else {
+            self.toasts.error("Open a project to add photos to");
+            return;
+        };
+        if self.jobs.is_running(JobKind::Import) {
+            self.toasts
+                .warning("An import is already running; wait for it or cancel it");
+            return;
+        }
+        let snapshot = open.project().clone();
+        let root = snapshot.root().to_path_buf();
+        let options = PhotoImportOptions {
+            paths,
+            split_ratio: split,
+            seed: 0,
+        };
+        let started = self
+            .jobs
+            .start(JobKind::Import, "Adding photos", ctx, move |job| {
+                import_photos(&snapshot, &options, job.progress()).map_err(JobError::from)
+            });
+        match started {
+            Ok(handle) => {
+                self.dialog = crate::ui::commands::Dialog::None;
+                self.app_jobs.push(AppJob::AddPhotos { root, handle });
+            }
+            Err(err) => self.toasts.warning(err.to_string()),
+        }
+    }
+
     pub(super) fn start_folder_pick(&mut self, ctx: &egui::Context, field: FolderField) {
         match PickJob::start(&mut self.jobs, ctx, PickWhat::Folder) {
             Ok(pick) => self.app_jobs.push(AppJob::PickFolder { field, pick }),
@@ -123,6 +166,23 @@ impl StudioApp {
                     }
                     Some(Err(err)) => {
                         self.toasts.error(format!("Import failed: {err}"));
+                        false
+                    }
+                },
+                AppJob::AddPhotos { root, handle } => match handle.finished(&mut self.toasts) {
+                    None => true,
+                    Some(Ok((changes, report))) => {
+                        let root = root.clone();
+                        self.photos_added(&root, changes, &report);
+                        false
+                    }
+                    Some(Err(JobError::Cancelled)) => {
+                        self.toasts
+                            .info("Adding photos cancelled; the project is as it was");
+                        false
+                    }
+                    Some(Err(err)) => {
+                        self.toasts.error(format!("Adding photos failed: {err}"));
                         false
                     }
                 },
@@ -201,6 +261,35 @@ impl StudioApp {
             selection,
             images: ImageCache::new(ctx),
         });
+    }
+
+    fn photos_added(&mut self, root: &Path, changes: ProjectChanges, report: &PhotoImportReport) {
+        let Some(open) = self.open.as_mut().filter(|o| o.project().root() == root) else {
+            self.toasts.error(format!(
+                "Photos were added to {} after its project was closed; they are in images/ but not listed",
+                root.display()
+            ));
+            return;
+        };
+        let before = open.project().file().images.len();
+        let merged = open.session.merge(changes);
+        if report.photos > 0 && open.project().file().images.len() > before {
+            open.selection.image = Some(before);
+            open.selection.instance = None;
+        }
+        for problem in report
+            .skipped
+            .iter()
+            .chain(&merged.conflicts)
+            .chain(&merged.refused)
+            .take(crate::ui::toasts::MAX_TOASTS - 1)
+        {
+            self.toasts.warning(problem.clone());
+        }
+        self.toasts.info(format!(
+            "Added {} photos ({} train, {} val, {} test, {} without a split); {} duplicates skipped",
+            report.photos, report.train, report.val, report.test, report.unassigned, report.duplicates
+        ));
     }
 
     fn import_finished(&mut self, root: &Path, changes: ProjectChanges, report: &MaskImportReport) {

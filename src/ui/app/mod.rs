@@ -150,7 +150,8 @@ impl StudioApp {
         );
     }
 
-    /// A project folder (or its project.ron) dropped on the window opens it.
+    /// A project folder (or its project.ron) dropped on the window opens it; photos and folders of
+    /// photos dropped on an open project are added to it (with the Add photos form's splits).
     fn dropped_project(&mut self, ctx: &egui::Context) -> Option<Command> {
         let dropped: Vec<PathBuf> = ctx.input(|i| {
             i.raw
@@ -160,7 +161,28 @@ impl StudioApp {
                 .filter(|p| !p.as_os_str().is_empty())
                 .collect()
         });
-        let path = dropped.into_iter().next()?;
+        let path = dropped.first()?.clone();
+        let is_project = |p: &std::path::Path| {
+            let folder = if p.is_dir() {
+                p
+            } else {
+                p.parent().unwrap_or(p)
+            };
+            folder.join(crate::project::PROJECT_FILE).is_file()
+        };
+        if self.open.is_some() && !is_project(&path) {
+            return match self.forms.photo_split() {
+                Ok(split) => Some(Command::AddPhotos {
+                    paths: dropped,
+                    split,
+                }),
+                Err(problem) => {
+                    self.toasts
+                        .warning(format!("The Add photos form's split: {problem}"));
+                    None
+                }
+            };
+        }
         let folder = if path.is_dir() {
             path
         } else {

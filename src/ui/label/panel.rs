@@ -4,7 +4,7 @@
 use super::ToolKind;
 use crate::label::InstanceEdit;
 use crate::project::ClassId;
-use crate::ui::commands::Command;
+use crate::ui::commands::{Action, AppAction, Command, action_button};
 use crate::ui::widgets::swatch;
 use crate::ui::workspace::OpenProject;
 
@@ -16,6 +16,12 @@ pub fn side_ui(
     active_class: &mut Option<ClassId>,
     commands: &mut Vec<Command>,
 ) {
+    commands.extend(action_button(
+        ui,
+        Action::App(AppAction::AddPhotos),
+        "Add photos…",
+    ));
+    ui.separator();
     ui.heading(tool.name());
     ui.label(egui::RichText::new(tool.help()).weak());
     ui.separator();
