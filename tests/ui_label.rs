@@ -298,3 +298,89 @@ fn rectangle_hole_and_next_unlabelled() {
             .is_some_and(|i| i != first && open.project().status(i) == ImageStatus::Unlabelled)
     });
 }
+
+/// A project with one 200×150 photo: a red 60×40 block at (50, 40) with a blue 10×10 spot inside
+/// at (70, 55), on grey.
+fn block_project(dir: &Path) -> Harness<'static, StudioApp> {
+    let root = dir.join("project");
+    segstudio::project::Project::create(&root, "blocks", segstudio::project::Preset::AtWork)
+        .unwrap();
+    let photo = image::RgbImage::from_fn(200, 150, |x, y| {
+        if (70..80).contains(&x) && (55..65).contains(&y) {
+            image::Rgb([30, 40, 220])
+        } else if (50..110).contains(&x) && (40..80).contains(&y) {
+            image::Rgb([210, 40, 30])
+        } else {
+            image::Rgb([120, 120, 120])
+        }
+    });
+    let shots = dir.join("shots");
+    std::fs::create_dir_all(&shots).unwrap();
+    photo.save(shots.join("block.png")).unwrap();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_segstudio"))
+        .args(["import", "images", "--project"])
+        .arg(&root)
+        .arg(&shots)
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{status:?}");
+    let args = StudioArgs {
+        project: Some(root),
+        workspace: Some("label".to_owned()),
+        ..StudioArgs::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1360.0, 860.0))
+        .build_eframe(move |cc| StudioApp::new(cc, args));
+    step_until(&mut harness, "the photo on the canvas", |app| {
+        app.open.is_some() && app.workspaces.label.canvas.is_showing(0)
+    });
+    harness
+}
+
+fn pixel_set(instances: &[Instance], x: f32, y: f32) -> bool {
+    instances.iter().any(|i| i.contains([x + 0.5, y + 0.5]))
+}
+
+#[test]
+fn wand_brush_and_eraser_reach_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = block_project(dir.path());
+    // The wand on the red block: its region, without the blue spot (a hole).
+    harness.key_press(Key::W);
+    step_until(&mut harness, "the photo's pixels for the wand", |app| {
+        app.workspaces.label.canvas.problem.is_none()
+    });
+    harness.run_steps(2);
+    click_at(&mut harness, [55.0, 45.0]);
+    let instances = saved(&mut harness);
+    assert_eq!(instances.len(), 1, "{instances:?}");
+    assert_eq!(instances[0].parts[0].holes.len(), 1);
+    assert!(pixel_set(&instances, 50.0, 40.0) && pixel_set(&instances, 109.0, 79.0));
+    assert!(
+        !pixel_set(&instances, 75.0, 60.0),
+        "the blue spot is a hole"
+    );
+    assert!(!pixel_set(&instances, 49.0, 40.0) && !pixel_set(&instances, 110.0, 60.0));
+
+    // The brush (radius 9 reaches the spot's corners from its middle) fills the hole; the new
+    // wand instance is still selected.
+    harness.key_press(Key::B);
+    harness.state_mut().workspaces.label.canvas.brush_radius = 9.0;
+    harness.run_steps(1);
+    drag(&mut harness, [74.0, 60.0], [76.0, 60.0]);
+    let instances = saved(&mut harness);
+    assert!(instances[0].parts[0].holes.is_empty(), "{instances:?}");
+    assert!(pixel_set(&instances, 75.0, 60.0));
+
+    // The eraser across the block's full height splits it in two parts.
+    harness.key_press(Key::E);
+    harness.state_mut().workspaces.label.canvas.brush_radius = 3.0;
+    harness.run_steps(1);
+    drag(&mut harness, [90.0, 30.0], [90.0, 90.0]);
+    let instances = saved(&mut harness);
+    assert_eq!(instances.len(), 1);
+    assert_eq!(instances[0].parts.len(), 2, "{instances:?}");
+    assert!(!pixel_set(&instances, 90.0, 60.0));
+    assert!(pixel_set(&instances, 60.0, 60.0) && pixel_set(&instances, 105.0, 60.0));
+}

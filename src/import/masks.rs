@@ -12,7 +12,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::geometry::{Point, bounds, paint_polygon, simplify_ring, trace_label_components};
+use crate::geometry::{Point, simplify_faithfully, trace_label_components};
 use crate::imageio::{LabelImage, decode_photo, read_label_png};
 use crate::label::ProjectChanges;
 use crate::progress::{Cancelled, Progress};
@@ -137,51 +137,6 @@ pub fn mask_to_instances(
         });
     }
     traced
-}
-
-/// The smallest pixel IoU a simplified region must keep with its exact outline; small objects (a nut of
-/// 180 pixels) would lose 15% of their area to a full 1-pixel simplification.
-pub const MIN_SIMPLIFIED_IOU: f64 = 0.99;
-
-/// Simplifies a region's rings within `tolerance`, halving the tolerance until the rasterised result keeps
-/// an IoU of at least [`MIN_SIMPLIFIED_IOU`] with the exact rings (which reproduce the pixels exactly).
-fn simplify_faithfully(
-    outer: &[Point],
-    holes: &[Vec<Point>],
-    tolerance: f32,
-) -> (Vec<Point>, Vec<Vec<Point>>) {
-    let Some([x0, y0, x1, y1]) = bounds(outer) else {
-        return (outer.to_vec(), holes.to_vec());
-    };
-    let (ox, oy) = (x0.floor(), y0.floor());
-    let (w, h) = ((x1 - ox).ceil() as u32 + 1, (y1 - oy).ceil() as u32 + 1);
-    let shift =
-        |ring: &[Point]| -> Vec<Point> { ring.iter().map(|&[x, y]| [x - ox, y - oy]).collect() };
-    let raster = |outer: &[Point], holes: &[Vec<Point>]| -> Vec<u8> {
-        let mut buf = vec![0u8; w as usize * h as usize];
-        let rings: Vec<Vec<Point>> = std::iter::once(shift(outer))
-            .chain(holes.iter().map(|r| shift(r)))
-            .collect();
-        paint_polygon(rings.iter().map(Vec::as_slice), &mut buf, w, h, 1);
-        buf
-    };
-    let exact = raster(outer, holes);
-    let mut tol = tolerance;
-    while tol >= 0.05 {
-        let s_outer = simplify_ring(outer, tol);
-        let s_holes: Vec<Vec<Point>> = holes.iter().map(|r| simplify_ring(r, tol)).collect();
-        let simplified = raster(&s_outer, &s_holes);
-        let (mut inter, mut union) = (0u64, 0u64);
-        for (&a, &b) in exact.iter().zip(&simplified) {
-            inter += u64::from(a & b);
-            union += u64::from(a | b);
-        }
-        if union == 0 || inter as f64 / union as f64 >= MIN_SIMPLIFIED_IOU {
-            return (s_outer, s_holes);
-        }
-        tol /= 2.0;
-    }
-    (outer.to_vec(), holes.to_vec())
 }
 
 /// One photo found in the images folder.

@@ -114,7 +114,7 @@ pub fn rectangle(
         class_id,
         parts: vec![Part::solid(vec![[x0, y0], [x1, y0], [x1, y1], [x0, y1]])],
         order,
-        tool: Tool::Polygon,
+        tool: Tool::Rectangle,
     })
 }
 

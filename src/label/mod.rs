@@ -7,13 +7,15 @@
 //!   while a job runs is never lost;
 //! - [`edit`]: the edits as values; [`draft`]: outlines being drawn (polygon, rectangle);
 //!   [`vertices`]: picking and changing vertices, edges and whole instances under the pointer;
-//!   [`holes`]: cutting a hole into an instance.
+//!   [`holes`]: cutting a hole into an instance; [`mask_edit`]: brush, eraser and magic wand, traced
+//!   back into polygons.
 
 pub mod autosave;
 pub mod draft;
 pub mod edit;
 pub mod history;
 pub mod holes;
+pub mod mask_edit;
 pub mod merge;
 pub mod session;
 pub mod vertices;

@@ -247,4 +247,10 @@ pub enum Tool {
     VocImport,
     /// Read from YOLO label files.
     YoloImport,
+    /// Drawn as a rectangle in the Label workspace.
+    Rectangle,
+    /// Painted with the brush (traced from the painted pixels).
+    Brush,
+    /// Grown by the magic wand (traced from the region).
+    Wand,
 }

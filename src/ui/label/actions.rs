@@ -13,10 +13,26 @@ pub enum ToolKind {
     Polygon,
     Rectangle,
     Hole,
+    Brush,
+    Eraser,
+    Wand,
 }
 
 impl ToolKind {
-    pub const ALL: [Self; 4] = [Self::Select, Self::Polygon, Self::Rectangle, Self::Hole];
+    pub const ALL: [Self; 7] = [
+        Self::Select,
+        Self::Polygon,
+        Self::Rectangle,
+        Self::Hole,
+        Self::Brush,
+        Self::Eraser,
+        Self::Wand,
+    ];
+
+    /// Whether the tool paints with a round brush.
+    pub fn paints(self) -> bool {
+        matches!(self, Self::Brush | Self::Eraser)
+    }
 
     /// Whether the tool draws an outline vertex by vertex.
     pub fn draws_outline(self) -> bool {
@@ -29,6 +45,9 @@ impl ToolKind {
             Self::Polygon => "Polygon",
             Self::Rectangle => "Rectangle",
             Self::Hole => "Hole",
+            Self::Brush => "Brush",
+            Self::Eraser => "Eraser",
+            Self::Wand => "Wand",
         }
     }
 
@@ -43,6 +62,15 @@ impl ToolKind {
             Self::Rectangle => "Drag from one corner to the opposite one",
             Self::Hole => {
                 "Cut a hole into the selected instance: draw the hole's outline as with the polygon tool, inside the instance"
+            }
+            Self::Brush => {
+                "Paint onto the selected instance (or paint a new one when none is selected); the painted pixels become its outline again"
+            }
+            Self::Eraser => {
+                "Erase from the selected instance; erasing across it splits it in parts"
+            }
+            Self::Wand => {
+                "Click: a new instance of the region of similar colour around the point; drag left or right to lower or raise the tolerance first"
             }
         }
     }
@@ -90,6 +118,9 @@ impl ActionSet for LabelAction {
         Self::Tool(ToolKind::Polygon),
         Self::Tool(ToolKind::Rectangle),
         Self::Tool(ToolKind::Hole),
+        Self::Tool(ToolKind::Brush),
+        Self::Tool(ToolKind::Eraser),
+        Self::Tool(ToolKind::Wand),
         Self::Finish,
         Self::Cancel,
         Self::DropVertex,
@@ -135,6 +166,21 @@ impl ActionSet for LabelAction {
                 "Hole tool",
                 "Cut a hole into the selected instance",
                 const { &[key(Key::H)] },
+            ),
+            Self::Tool(ToolKind::Brush) => (
+                "Brush tool",
+                "Paint pixels onto the selected instance",
+                const { &[key(Key::B)] },
+            ),
+            Self::Tool(ToolKind::Eraser) => (
+                "Eraser tool",
+                "Erase pixels from the selected instance",
+                const { &[key(Key::E)] },
+            ),
+            Self::Tool(ToolKind::Wand) => (
+                "Magic wand",
+                "Select a region of similar colour as a new instance",
+                const { &[key(Key::W)] },
             ),
             Self::Finish => (
                 "Finish outline",

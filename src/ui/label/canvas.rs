@@ -3,16 +3,20 @@
 //! [`crate::label::vertices`]); this file turns pointer input into their calls and their results
 //! into [`Command`]s: one undoable edit per finished gesture (a whole vertex drag is one edit).
 
+use std::sync::Arc;
+
 use super::actions::ToolKind;
+use super::pixels::{PixelLoader, Pixels};
 use crate::geometry::Point;
 use crate::label::InstanceEdit;
 use crate::label::draft::{Click, PolygonDraft, next_id_and_order, rectangle};
 use crate::label::holes::cut_hole;
+use crate::label::mask_edit::{Photo, apply_stroke, wand_region};
 use crate::label::vertices::{
     self, EdgePoint, VertexRef, cycle_selection, delete_vertex, insert_vertex, instances_at,
     move_vertex, nearest_edge, nearest_vertex, translate,
 };
-use crate::project::{ClassId, Instance, Project};
+use crate::project::{ClassId, Instance, Part, Project, Tool};
 use crate::ui::commands::Command;
 use crate::ui::widgets::{
     FillOverlay, ImageView, ImageViewOutput, PhotoState, ViewState, ViewTransform, empty_view,
@@ -43,6 +47,16 @@ enum Gesture {
         start: Point,
     },
     Freehand,
+    /// A brush or eraser stroke through these image points.
+    Stroke {
+        points: Vec<Point>,
+    },
+    /// A wand click being dragged sideways to set the tolerance.
+    Wand {
+        seed: Point,
+        start_x: f32,
+        base: f32,
+    },
     Pan,
 }
 
@@ -64,6 +78,15 @@ pub struct Canvas {
     shown: Option<usize>,
     /// Why the last attempt to close an outline failed (shown until the next one).
     pub problem: Option<&'static str>,
+    /// Brush and eraser radius, in photo pixels.
+    pub brush_radius: f32,
+    /// The wand's colour tolerance (Euclidean RGB distance).
+    pub wand_tolerance: f32,
+    pixels: PixelLoader,
+    /// The selected photo's pixels this frame, when a pixel tool wants them.
+    photo: Option<Arc<Photo>>,
+    /// The wand's region under the pointer: (seed, tolerance, outline).
+    wand_preview: Option<(Point, f32, Vec<Part>)>,
 }
 
 impl Default for Canvas {
@@ -82,6 +105,11 @@ impl Default for Canvas {
             last_view: None,
             shown: None,
             problem: None,
+            brush_radius: 6.0,
+            wand_tolerance: 32.0,
+            pixels: PixelLoader::default(),
+            photo: None,
+            wand_preview: None,
         }
     }
 }
@@ -97,6 +125,8 @@ impl Canvas {
     #[must_use]
     pub fn reopened(&self) -> Self {
         Self {
+            brush_radius: self.brush_radius,
+            wand_tolerance: self.wand_tolerance,
             show_fill: self.show_fill,
             show_names: self.show_names,
             fill_opacity: self.fill_opacity,
@@ -122,6 +152,7 @@ impl Canvas {
     pub fn reset_tools(&mut self) {
         self.draft = PolygonDraft::default();
         self.problem = None;
+        self.wand_preview = None;
         self.gesture = None;
         self.hover_vertex = None;
         self.hover_edge = None;
@@ -237,6 +268,20 @@ impl Canvas {
             .instance
             .and_then(|id| project.instances(index).iter().find(|i| i.id == id))
             .cloned();
+        self.photo = None;
+        if input.tool == ToolKind::Wand {
+            match self.pixels.get(index, project.image_path(index), ui.ctx()) {
+                Pixels::Ready(photo) => self.photo = Some(photo),
+                Pixels::Loading => self.problem = Some("reading the photo's pixels…"),
+                Pixels::Failed(why) => {
+                    log::warn!("the wand cannot read the photo's pixels: {why}");
+                    self.problem = Some("the photo's pixels cannot be read");
+                }
+            }
+            if self.photo.is_some() && self.problem == Some("reading the photo's pixels…") {
+                self.problem = None;
+            }
+        }
         self.interact(
             ui,
             &view,
@@ -309,6 +354,14 @@ impl Canvas {
                     Self::start_select_drag(selected, start, radius)
                 }
                 (false, ToolKind::Rectangle, Some(start)) => Some(Gesture::Rectangle { start }),
+                (false, ToolKind::Brush | ToolKind::Eraser, Some(start)) => Some(Gesture::Stroke {
+                    points: vec![start],
+                }),
+                (false, ToolKind::Wand, Some(seed)) => Some(Gesture::Wand {
+                    seed,
+                    start_x: ui.input(|i| i.pointer.press_origin()).map_or(0.0, |p| p.x),
+                    base: self.wand_tolerance,
+                }),
                 (false, ToolKind::Polygon | ToolKind::Hole, Some(start)) => {
                     self.draft.freehand(start, 0.0);
                     Some(Gesture::Freehand)
@@ -342,20 +395,42 @@ impl Canvas {
                     self.draft
                         .freehand(q, FREEHAND_SPACING / view.transform.zoom);
                 }
+                Gesture::Stroke { points } => {
+                    let step = (self.brush_radius / 3.0).max(0.5);
+                    if points
+                        .last()
+                        .is_none_or(|&l| crate::label::draft::distance(l, q) >= step)
+                    {
+                        points.push(q);
+                    }
+                }
+                Gesture::Wand { start_x, base, .. } => {
+                    // Half a unit of tolerance per screen point, right to raise it.
+                    self.wand_tolerance = (*base + (p.x - *start_x) * 0.5).clamp(0.0, 441.0);
+                }
                 Gesture::Rectangle { .. } => {}
             }
         }
+        self.update_wand_preview(input, response.hover_pos().map(to_image));
         if response.drag_stopped_by(egui::PointerButton::Primary)
             && let Some(gesture) = self.gesture.take()
         {
-            Self::finish_gesture(
-                gesture,
-                pointer.map(to_image),
-                project,
-                index,
-                input,
-                commands,
-            );
+            match gesture {
+                Gesture::Stroke { points } => {
+                    self.commit_stroke(&points, project, index, selected, input, commands);
+                }
+                Gesture::Wand { seed, .. } => {
+                    self.commit_wand(seed, project, index, input, commands);
+                }
+                other => Self::finish_gesture(
+                    other,
+                    pointer.map(to_image),
+                    project,
+                    index,
+                    input,
+                    commands,
+                ),
+            }
         }
         // Holding Shift while moving draws freehand too, without a button held.
         if input.tool.draws_outline()
@@ -388,9 +463,124 @@ impl Canvas {
                             .err();
                     }
                 },
+                ToolKind::Brush | ToolKind::Eraser => {
+                    self.commit_stroke(&[p], project, index, selected, input, commands);
+                }
+                ToolKind::Wand => self.commit_wand(p, project, index, input, commands),
                 ToolKind::Rectangle => {}
             }
         }
+    }
+
+    /// Paints (brush) or erases a stroke on the selected instance; a brush stroke with nothing
+    /// selected is a new instance.
+    fn commit_stroke(
+        &mut self,
+        points: &[Point],
+        project: &Project,
+        index: usize,
+        selected: Option<&Instance>,
+        input: &CanvasInput,
+        commands: &mut Vec<Command>,
+    ) {
+        let image = &project.file().images[index];
+        let size = (image.width, image.height);
+        let add = input.tool == ToolKind::Brush;
+        let parts = apply_stroke(selected, points, self.brush_radius, add, size);
+        let mut select = None;
+        let edit = match (selected, parts) {
+            (Some(sel), Some(parts)) => InstanceEdit::Replace {
+                instance: Instance {
+                    parts,
+                    ..sel.clone()
+                },
+                what: if add { "paint" } else { "erase" },
+            },
+            (Some(sel), None) => InstanceEdit::Delete(sel.id),
+            (None, Some(parts)) if add => {
+                let Some(class) = input.class else {
+                    self.problem = Some("the project has no class to paint in: add one first");
+                    return;
+                };
+                let (id, order) = next_id_and_order(project.instances(index));
+                select = Some(Command::SelectInstance(Some(id)));
+                InstanceEdit::Add(Instance {
+                    id,
+                    class_id: class,
+                    parts,
+                    order,
+                    tool: Tool::Brush,
+                })
+            }
+            (None, _) => {
+                if !add {
+                    self.problem = Some("select the instance to erase from first");
+                }
+                return;
+            }
+        };
+        commands.push(Command::Edit { image: index, edit });
+        commands.extend(select);
+    }
+
+    /// Makes the wand's region around `seed` (at the current tolerance) a new instance.
+    fn commit_wand(
+        &mut self,
+        seed: Point,
+        project: &Project,
+        index: usize,
+        input: &CanvasInput,
+        commands: &mut Vec<Command>,
+    ) {
+        let Some(photo) = &self.photo else {
+            return;
+        };
+        let Some(class) = input.class else {
+            self.problem = Some("the project has no class to draw in: add one first");
+            return;
+        };
+        let Some(parts) = wand_region(photo, seed, self.wand_tolerance)
+            .map(|r| r.to_parts(1))
+            .filter(|p| !p.is_empty())
+        else {
+            return;
+        };
+        let (id, order) = next_id_and_order(project.instances(index));
+        commands.push(Command::Edit {
+            image: index,
+            edit: InstanceEdit::Add(Instance {
+                id,
+                class_id: class,
+                parts,
+                order,
+                tool: Tool::Wand,
+            }),
+        });
+        commands.push(Command::SelectInstance(Some(id)));
+        self.wand_preview = None;
+    }
+
+    /// The outline the wand would take under the pointer (or at the dragged seed), kept while
+    /// the seed pixel and tolerance stay the same.
+    fn update_wand_preview(&mut self, input: &CanvasInput, hover: Option<Point>) {
+        let seed = match &self.gesture {
+            Some(Gesture::Wand { seed, .. }) => Some(*seed),
+            _ => hover,
+        };
+        let (Some(photo), Some(seed), ToolKind::Wand) = (&self.photo, seed, input.tool) else {
+            self.wand_preview = None;
+            return;
+        };
+        let pixel = |p: Point| (p[0].floor(), p[1].floor());
+        if self.wand_preview.as_ref().is_some_and(|(s, t, _)| {
+            pixel(*s) == pixel(seed) && (*t - self.wand_tolerance).abs() < 0.01
+        }) {
+            return;
+        }
+        let parts = wand_region(photo, seed, self.wand_tolerance)
+            .map(|r| r.to_parts(1))
+            .unwrap_or_default();
+        self.wand_preview = Some((seed, self.wand_tolerance, parts));
     }
 
     fn start_select_drag(
@@ -471,7 +661,7 @@ impl Canvas {
                     commands.push(Command::SelectInstance(Some(id)));
                 }
             }
-            Gesture::Freehand | Gesture::Pan => {}
+            Gesture::Freehand | Gesture::Pan | Gesture::Stroke { .. } | Gesture::Wand { .. } => {}
         }
     }
 
@@ -523,6 +713,47 @@ impl Canvas {
             }
         }
         self.paint_draft(view, input);
+        self.paint_pixel_tools(view, input);
+    }
+
+    fn paint_pixel_tools(&self, view: &ImageViewOutput, input: &CanvasInput) {
+        let yellow = egui::Color32::from_rgb(255, 220, 60);
+        if input.tool.paints() {
+            let r = self.brush_radius * view.transform.zoom;
+            if let Some(Gesture::Stroke { points }) = &self.gesture {
+                let fill = egui::Color32::from_rgba_unmultiplied(255, 220, 60, 90);
+                for &p in points {
+                    view.painter.circle_filled(view.to_screen(p), r, fill);
+                }
+            }
+            if let Some(c) = self.cursor {
+                view.painter.circle_stroke(
+                    view.to_screen([c.x, c.y]),
+                    r,
+                    egui::Stroke::new(1.5, yellow),
+                );
+            }
+        }
+        if let Some((_, tolerance, parts)) = &self.wand_preview {
+            for part in parts {
+                for ring in part.rings() {
+                    let points: Vec<egui::Pos2> = ring.iter().map(|&p| view.to_screen(p)).collect();
+                    view.painter.add(egui::Shape::closed_line(
+                        points,
+                        egui::Stroke::new(2.0, yellow),
+                    ));
+                }
+            }
+            if let Some(c) = self.cursor {
+                view.painter.text(
+                    view.to_screen([c.x, c.y]) + egui::vec2(14.0, -14.0),
+                    egui::Align2::LEFT_BOTTOM,
+                    format!("tolerance {tolerance:.0}"),
+                    egui::FontId::proportional(12.0),
+                    yellow,
+                );
+            }
+        }
     }
 
     fn paint_handles(&self, view: &ImageViewOutput, inst: &Instance) {

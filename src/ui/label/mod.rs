@@ -8,6 +8,7 @@
 mod actions;
 mod canvas;
 mod panel;
+mod pixels;
 
 pub use actions::{LabelAction, ToolKind};
 pub use canvas::Canvas;
@@ -123,6 +124,24 @@ impl LabelWorkspace {
                 {
                     commands.push(Command::Run(Action::Label(LabelAction::Tool(tool))));
                 }
+            }
+            if self.tool.paints() {
+                ui.add(
+                    egui::Slider::new(&mut self.canvas.brush_radius, 1.0..=100.0)
+                        .logarithmic(true)
+                        .text("Radius")
+                        .suffix(" px"),
+                )
+                .on_hover_text("The brush's and the eraser's radius, in photo pixels");
+            }
+            if self.tool == ToolKind::Wand {
+                ui.add(
+                    egui::Slider::new(&mut self.canvas.wand_tolerance, 0.0..=441.0)
+                        .text("Tolerance"),
+                )
+                .on_hover_text(
+                    "How far a colour may be from the clicked pixel's (RGB distance, 0–441); dragging after the click sets it too",
+                );
             }
             ui.separator();
             for (action, label) in [(LabelAction::Fit, "Fit"), (LabelAction::ActualSize, "1:1")] {
