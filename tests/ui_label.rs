@@ -384,3 +384,37 @@ fn wand_brush_and_eraser_reach_the_file() {
     assert!(!pixel_set(&instances, 90.0, 60.0));
     assert!(pixel_set(&instances, 60.0, 60.0) && pixel_set(&instances, 105.0, 60.0));
 }
+
+#[test]
+fn scissors_trace_the_block_along_its_edges() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = block_project(dir.path());
+    harness.key_press(Key::S);
+    step_until(&mut harness, "the photo's pixels for the scissors", |app| {
+        app.workspaces.label.canvas.problem.is_none()
+    });
+    harness.run_steps(2);
+    // One click on each side of the block; between clicks the wire runs along the border,
+    // round the corners, which no straight segment between these points would.
+    for p in [[70.0, 40.5], [109.5, 55.0], [90.0, 79.5], [50.5, 65.0]] {
+        click_at(&mut harness, p);
+        let hover = screen(&harness, [p[0] + 3.0, p[1] + 3.0]);
+        harness.event(egui::Event::PointerMoved(hover));
+        step_until(&mut harness, "the live wire", |app| {
+            app.workspaces.label.canvas.has_live_wire()
+        });
+    }
+    click_at(&mut harness, [70.0, 40.5]);
+    let instances = saved(&mut harness);
+    assert_eq!(instances.len(), 1, "{instances:?}");
+    // The corners of the block are in, the grey just outside is not.
+    for (x, y) in [(51.0, 41.0), (108.0, 41.0), (108.0, 78.0), (51.0, 78.0)] {
+        assert!(pixel_set(&instances, x, y), "({x}, {y}) in: {instances:?}");
+    }
+    for (x, y) in [(48.0, 41.0), (111.0, 60.0), (80.0, 82.0), (80.0, 37.0)] {
+        assert!(
+            !pixel_set(&instances, x, y),
+            "({x}, {y}) out: {instances:?}"
+        );
+    }
+}

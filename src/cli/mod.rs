@@ -6,6 +6,7 @@
 mod dataset;
 mod drill;
 mod formats;
+mod label;
 mod model;
 mod progress;
 mod synth;

@@ -67,6 +67,8 @@ pub enum BenchCommand {
     TrainStep(BenchArgs),
     /// One synthetic 640×480 image with every effect on (the live preview's work), and its encoders.
     SynthPreview(super::synth::SynthPreviewArgs),
+    /// The Label workspace's intelligent scissors on one photo: per click and per cursor move.
+    Scissors(super::label::ScissorsBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -137,6 +139,7 @@ pub fn run_bench(cmd: &BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Infer(a) => (a, false),
         BenchCommand::TrainStep(a) => (a, true),
         BenchCommand::SynthPreview(a) => return super::synth::bench_preview(a),
+        BenchCommand::Scissors(a) => return super::label::bench_scissors(a),
     };
     if args.batch == 0 || args.batch > 256 {
         bail!("--batch must be between 1 and 256, got {}", args.batch);

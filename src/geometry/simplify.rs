@@ -38,6 +38,21 @@ pub fn simplify_ring(ring: &[Point], tolerance: f32) -> Vec<Point> {
     out
 }
 
+/// Simplifies an open polyline (Douglas–Peucker): its ends stay, and no removed vertex lies
+/// farther than `tolerance` pixels from the result.
+pub fn simplify_chain(chain: &[Point], tolerance: f32) -> Vec<Point> {
+    let n = chain.len();
+    if n < 3 || tolerance <= 0.0 {
+        return chain.to_vec();
+    }
+    let mut keep = vec![false; n];
+    keep[0] = true;
+    keep[n - 1] = true;
+    let tol2 = f64::from(tolerance) * f64::from(tolerance);
+    douglas_peucker(chain, 0, n - 1, tol2, &mut keep);
+    (0..n).filter(|&i| keep[i]).map(|i| chain[i]).collect()
+}
+
 /// Marks the vertices to keep on the open chain `first..=last` (index `n` stands for vertex 0).
 fn douglas_peucker(ring: &[Point], first: usize, last: usize, tol2: f64, keep: &mut [bool]) {
     let n = ring.len();

@@ -16,12 +16,14 @@ pub enum ToolKind {
     Brush,
     Eraser,
     Wand,
+    Scissors,
 }
 
 impl ToolKind {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Select,
         Self::Polygon,
+        Self::Scissors,
         Self::Rectangle,
         Self::Hole,
         Self::Brush,
@@ -36,7 +38,7 @@ impl ToolKind {
 
     /// Whether the tool draws an outline vertex by vertex.
     pub fn draws_outline(self) -> bool {
-        matches!(self, Self::Polygon | Self::Hole)
+        matches!(self, Self::Polygon | Self::Hole | Self::Scissors)
     }
 
     pub fn name(self) -> &'static str {
@@ -48,6 +50,7 @@ impl ToolKind {
             Self::Brush => "Brush",
             Self::Eraser => "Eraser",
             Self::Wand => "Wand",
+            Self::Scissors => "Scissors",
         }
     }
 
@@ -68,6 +71,9 @@ impl ToolKind {
             }
             Self::Eraser => {
                 "Erase from the selected instance; erasing across it splits it in parts"
+            }
+            Self::Scissors => {
+                "Click along the object's border: between clicks the outline follows the strongest edges (previewed to the cursor); close on the first vertex or with Enter; Backspace drops the last vertex"
             }
             Self::Wand => {
                 "Click: a new instance of the region of similar colour around the point; drag left or right to lower or raise the tolerance first"
@@ -121,6 +127,7 @@ impl ActionSet for LabelAction {
         Self::Tool(ToolKind::Brush),
         Self::Tool(ToolKind::Eraser),
         Self::Tool(ToolKind::Wand),
+        Self::Tool(ToolKind::Scissors),
         Self::Finish,
         Self::Cancel,
         Self::DropVertex,
@@ -181,6 +188,11 @@ impl ActionSet for LabelAction {
                 "Magic wand",
                 "Select a region of similar colour as a new instance",
                 const { &[key(Key::W)] },
+            ),
+            Self::Tool(ToolKind::Scissors) => (
+                "Intelligent scissors",
+                "Trace an outline that snaps to the object's edges between clicks",
+                const { &[key(Key::S)] },
             ),
             Self::Finish => (
                 "Finish outline",

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::actions::ToolKind;
 use super::pixels::{PixelLoader, Pixels};
+use super::wire::Wire;
 use crate::geometry::Point;
 use crate::label::InstanceEdit;
 use crate::label::draft::{Click, PolygonDraft, next_id_and_order, rectangle};
@@ -87,6 +88,10 @@ pub struct Canvas {
     photo: Option<Arc<Photo>>,
     /// The wand's region under the pointer: (seed, tolerance, outline).
     wand_preview: Option<(Point, f32, Vec<Part>)>,
+    /// The scissors' searches (started on first use).
+    wire: Option<Wire>,
+    /// The live wire from the outline's last vertex to the pointer.
+    wire_preview: Option<Vec<Point>>,
 }
 
 impl Default for Canvas {
@@ -110,6 +115,8 @@ impl Default for Canvas {
             pixels: PixelLoader::default(),
             photo: None,
             wand_preview: None,
+            wire: None,
+            wire_preview: None,
         }
     }
 }
@@ -141,6 +148,11 @@ impl Canvas {
     /// Where image point `p` was on screen last frame.
     pub fn to_screen(&self, p: Point) -> Option<egui::Pos2> {
         self.last_view.map(|(rect, t)| t.to_screen(rect, p))
+    }
+
+    /// Whether the scissors' live wire to the pointer is shown (its search has arrived).
+    pub fn has_live_wire(&self) -> bool {
+        self.wire_preview.is_some()
     }
 
     /// The vertex under the pointer, if it belongs to the selected instance.
@@ -269,7 +281,7 @@ impl Canvas {
             .and_then(|id| project.instances(index).iter().find(|i| i.id == id))
             .cloned();
         self.photo = None;
-        if input.tool == ToolKind::Wand {
+        if matches!(input.tool, ToolKind::Wand | ToolKind::Scissors) {
             match self.pixels.get(index, project.image_path(index), ui.ctx()) {
                 Pixels::Ready(photo) => self.photo = Some(photo),
                 Pixels::Loading => self.problem = Some("reading the photo's pixels…"),
@@ -432,8 +444,9 @@ impl Canvas {
                 ),
             }
         }
+        self.update_wire_preview(index, input, response.hover_pos().map(to_image));
         // Holding Shift while moving draws freehand too, without a button held.
-        if input.tool.draws_outline()
+        if matches!(input.tool, ToolKind::Polygon | ToolKind::Hole)
             && shift
             && !self.draft.is_empty()
             && let Some(p) = response.hover_pos()
@@ -467,9 +480,86 @@ impl Canvas {
                     self.commit_stroke(&[p], project, index, selected, input, commands);
                 }
                 ToolKind::Wand => self.commit_wand(p, project, index, input, commands),
+                ToolKind::Scissors => {
+                    self.scissors_click(ui.ctx(), p, radius, project, index, input, commands);
+                }
                 ToolKind::Rectangle => {}
             }
         }
+    }
+
+    /// A scissors click: the live wire from the last vertex to `p` joins the outline (closing it
+    /// when `p` is on the first vertex), and the next search starts from `p`.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one click's input, like interact()'s"
+    )]
+    fn scissors_click(
+        &mut self,
+        ctx: &egui::Context,
+        p: Point,
+        radius: f32,
+        project: &Project,
+        index: usize,
+        input: &CanvasInput,
+        commands: &mut Vec<Command>,
+    ) {
+        let Some(photo) = self.photo.clone() else {
+            return;
+        };
+        if self.wire.is_none() {
+            match Wire::start(ctx) {
+                Ok(wire) => self.wire = Some(wire),
+                Err(e) => {
+                    log::warn!("cannot start the scissors' worker: {e}");
+                    self.problem = Some("the scissors cannot start their worker thread");
+                    return;
+                }
+            }
+        }
+        let Some(wire) = self.wire.as_mut() else {
+            return;
+        };
+        let (Some(&first), Some(&last)) = (self.draft.points.first(), self.draft.points.last())
+        else {
+            self.draft.points.push(p);
+            wire.search_from(index, photo, p);
+            return;
+        };
+        let closing =
+            self.draft.points.len() >= 3 && crate::label::draft::distance(first, p) <= radius;
+        let target = if closing { first } else { p };
+        let mut path = wire
+            .tree_from(index, last)
+            .and_then(|tree| tree.vertices_to(target))
+            .unwrap_or_else(|| vec![target]);
+        if closing {
+            path.pop(); // the first vertex itself
+            self.draft.points.extend(path);
+            self.wire_preview = None;
+            self.problem = self
+                .finish_draft(project, index, input, None, commands)
+                .err();
+            return;
+        }
+        let end = path.last().copied().unwrap_or(target);
+        self.draft.points.extend(path);
+        wire.search_from(index, photo, end);
+    }
+
+    fn update_wire_preview(&mut self, index: usize, input: &CanvasInput, hover: Option<Point>) {
+        self.wire_preview = None;
+        if input.tool != ToolKind::Scissors {
+            return;
+        }
+        let (Some(wire), Some(&last), Some(cursor)) =
+            (self.wire.as_mut(), self.draft.points.last(), hover)
+        else {
+            return;
+        };
+        self.wire_preview = wire
+            .tree_from(index, last)
+            .and_then(|tree| tree.path_to(cursor));
     }
 
     /// Paints (brush) or erases a stroke on the selected instance; a brush stroke with nothing
@@ -798,8 +888,10 @@ impl Canvas {
             .iter()
             .map(|&p| view.to_screen(p))
             .collect();
-        if let Some(c) = cursor {
-            points.push(view.to_screen(c));
+        match (&self.wire_preview, cursor) {
+            (Some(wire), _) => points.extend(wire.iter().map(|&p| view.to_screen(p))),
+            (None, Some(c)) => points.push(view.to_screen(c)),
+            (None, None) => {}
         }
         view.painter.add(egui::Shape::line(points, stroke));
         for (i, &p) in self.draft.points.iter().enumerate() {

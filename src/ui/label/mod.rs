@@ -9,6 +9,7 @@ mod actions;
 mod canvas;
 mod panel;
 mod pixels;
+mod wire;
 
 pub use actions::{LabelAction, ToolKind};
 pub use canvas::Canvas;
