@@ -418,3 +418,78 @@ fn scissors_trace_the_block_along_its_edges() {
         );
     }
 }
+
+#[test]
+fn duplicate_merge_split_copy_to_next_and_hide() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = open_label(dir.path());
+    let first = image(&harness);
+    harness.key_press(Key::R);
+    harness.run_steps(1);
+    drag(&mut harness, [20.0, 20.0], [60.0, 60.0]);
+    drag(&mut harness, [100.0, 20.0], [140.0, 60.0]);
+    assert_eq!(saved(&mut harness).len(), 2);
+
+    // Ctrl+D copies the selected (the second) rectangle, 10 px off; Delete removes the copy.
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::D);
+    harness.run_steps(2);
+    let instances = saved(&mut harness);
+    assert_eq!(instances.len(), 3);
+    assert!(
+        near(instances[2].parts[0].outer[0], [110.0, 30.0]),
+        "{instances:?}"
+    );
+    harness.key_press(Key::Delete);
+    harness.run_steps(2);
+    assert_eq!(saved(&mut harness).len(), 2);
+
+    // Select the first, point at the second, M: one instance of two parts; Shift+M splits it.
+    harness.key_press(Key::V);
+    harness.run_steps(1);
+    click_at(&mut harness, [40.0, 40.0]);
+    let over = screen(&harness, [120.0, 40.0]);
+    harness.event(egui::Event::PointerMoved(over));
+    harness.run_steps(2);
+    harness.key_press(Key::M);
+    harness.run_steps(2);
+    let merged = saved(&mut harness);
+    assert_eq!((merged.len(), merged[0].parts.len()), (1, 2), "{merged:?}");
+    harness.key_press_modifiers(Modifiers::SHIFT, Key::M);
+    harness.run_steps(2);
+    assert_eq!(saved(&mut harness).len(), 2);
+
+    // A hidden instance cannot be picked.
+    let file = {
+        let open = harness.state().open.as_ref().unwrap();
+        open.project().file().images[first].file.clone()
+    };
+    let id = harness
+        .state()
+        .open
+        .as_ref()
+        .unwrap()
+        .selection
+        .instance
+        .unwrap();
+    harness.key_press(Key::Escape);
+    harness
+        .state_mut()
+        .workspaces
+        .label
+        .visibility
+        .toggle_instance(&file, id, false);
+    harness.run_steps(1);
+    click_at(&mut harness, [40.0, 40.0]);
+    assert_eq!(
+        harness.state().open.as_ref().unwrap().selection.instance,
+        None
+    );
+
+    // With nothing selected, Ctrl+Shift+D copies both to the next photo and goes there.
+    harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::D);
+    step_until(&mut harness, "the next photo", |app| {
+        app.open.as_ref().unwrap().selection.image != Some(first)
+    });
+    let copied = saved(&mut harness);
+    assert!(copied.len() >= 2, "{copied:?}");
+}

@@ -12,6 +12,8 @@ pub enum InstanceEdit {
     SetClass { id: u32, class: ClassId },
     /// Add a new instance (its id unused in the image).
     Add(Instance),
+    /// Add several new instances as one edit (copied from another photo).
+    AddAll(Vec<Instance>),
     /// Replace the instance with the same id by this one (a reshaped outline); `what` names the
     /// change for the Undo menu ("move a vertex").
     Replace {
@@ -22,6 +24,10 @@ pub enum InstanceEdit {
     ToFront(u32),
     /// Paint the instance below every other one.
     ToBack(u32),
+    /// Join `other` into `into`: one instance of `into`'s class with the parts of both.
+    Merge { into: u32, other: u32 },
+    /// Make each part of the instance an instance of its own (same class, new ids).
+    Split(u32),
 }
 
 impl InstanceEdit {
@@ -31,9 +37,12 @@ impl InstanceEdit {
             Self::Delete(id) => format!("delete instance #{id}"),
             Self::SetClass { id, .. } => format!("change the class of #{id}"),
             Self::Add(inst) => format!("add instance #{}", inst.id),
+            Self::AddAll(list) => format!("add {} instances", list.len()),
             Self::Replace { instance, what } => format!("{what} of #{}", instance.id),
             Self::ToFront(id) => format!("bring #{id} to the front"),
             Self::ToBack(id) => format!("send #{id} to the back"),
+            Self::Merge { into, other } => format!("merge #{other} into #{into}"),
+            Self::Split(id) => format!("split #{id} into its parts"),
         }
     }
 
@@ -52,9 +61,52 @@ impl InstanceEdit {
                     instances.push(inst.clone());
                 }
             }
+            Self::AddAll(list) => {
+                for inst in list {
+                    if instances.iter().all(|i| i.id != inst.id) {
+                        instances.push(inst.clone());
+                    }
+                }
+            }
             Self::Replace { instance, .. } => {
                 for inst in instances.iter_mut().filter(|i| i.id == instance.id) {
                     inst.clone_from(instance);
+                }
+            }
+            Self::Merge { into, other } => {
+                if into == other {
+                    return;
+                }
+                let Some(taken) = instances.iter().position(|i| i.id == *other) else {
+                    return;
+                };
+                if !instances.iter().any(|i| i.id == *into) {
+                    return;
+                }
+                let taken = instances.remove(taken);
+                if let Some(target) = instances.iter_mut().find(|i| i.id == *into) {
+                    target.parts.extend(taken.parts);
+                    target.order = target.order.max(taken.order);
+                }
+            }
+            Self::Split(id) => {
+                let Some(at) = instances.iter().position(|i| i.id == *id) else {
+                    return;
+                };
+                if instances[at].parts.len() < 2 {
+                    return;
+                }
+                let first_new = instances.iter().map(|i| i.id).max().unwrap_or(0) + 1;
+                let parts = std::mem::take(&mut instances[at].parts);
+                let mut parts = parts.into_iter();
+                instances[at].parts = parts.next().into_iter().collect();
+                let template = instances[at].clone();
+                for (id, part) in (first_new..).zip(parts) {
+                    instances.push(Instance {
+                        id,
+                        parts: vec![part],
+                        ..template.clone()
+                    });
                 }
             }
             Self::ToFront(id) | Self::ToBack(id) => {
@@ -100,6 +152,33 @@ mod tests {
         let before = list.clone();
         InstanceEdit::Delete(9).apply(&mut list);
         assert_eq!(list, before, "an unknown id changes nothing");
+    }
+
+    #[test]
+    fn merge_and_split_through_parts() {
+        let mut list = vec![inst(1, 1), inst(2, 3), inst(3, 1)];
+        InstanceEdit::Merge { into: 1, other: 2 }.apply(&mut list);
+        assert_eq!(list.len(), 2);
+        assert_eq!(
+            (list[0].id, list[0].class_id, list[0].parts.len()),
+            (1, 1, 2)
+        );
+        assert_eq!(list[0].order, 2, "on top of where either was");
+        let before = list.clone();
+        InstanceEdit::Merge { into: 1, other: 1 }.apply(&mut list);
+        InstanceEdit::Merge { into: 1, other: 9 }.apply(&mut list);
+        assert_eq!(list, before, "self or unknown: nothing");
+        InstanceEdit::Split(1).apply(&mut list);
+        assert_eq!(
+            list.iter()
+                .map(|i| (i.id, i.parts.len()))
+                .collect::<Vec<_>>(),
+            [(1, 1), (3, 1), (4, 1)]
+        );
+        assert_eq!(list[2].class_id, 1, "the split-off part keeps the class");
+        let before = list.clone();
+        InstanceEdit::Split(4).apply(&mut list);
+        assert_eq!(list, before, "one part: nothing to split");
     }
 
     #[test]

@@ -172,8 +172,10 @@ pub fn translate(inst: &Instance, delta: [f32; 2], (w, h): (u32, u32)) -> Instan
     let Some([x0, y0, x1, y1]) = crate::geometry::bounds(&all) else {
         return inst.clone();
     };
-    let dx = delta[0].clamp(-x0, w as f32 - x1);
-    let dy = delta[1].clamp(-y0, h as f32 - y1);
+    // An instance larger than the image (none made here is) does not move rather than panic.
+    let shift = |d: f32, lo: f32, hi: f32| if lo <= hi { d.clamp(lo, hi) } else { 0.0 };
+    let dx = shift(delta[0], -x0, w as f32 - x1);
+    let dy = shift(delta[1], -y0, h as f32 - y1);
     let mut out = inst.clone();
     for part in &mut out.parts {
         for p in part.outer.iter_mut().chain(part.holes.iter_mut().flatten()) {

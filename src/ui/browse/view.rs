@@ -119,6 +119,7 @@ impl PhotoView {
                 project,
                 index,
                 generation,
+                0,
                 project.instances(index),
             );
             self.overlay

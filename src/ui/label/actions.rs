@@ -3,7 +3,7 @@
 
 use egui::Key;
 
-use crate::ui::commands::{ActionInfo, ActionSet, Scope, ctrl, key, shift};
+use crate::ui::commands::{ActionInfo, ActionSet, Scope, ctrl, ctrl_shift, key, shift};
 use crate::ui::workspace::WorkspaceId;
 
 /// The drawing and editing tools.
@@ -100,6 +100,13 @@ pub enum LabelAction {
     NextUnlabelled,
     ToFront,
     ToBack,
+    /// Join the instance under the pointer into the selected one.
+    Merge,
+    /// Make each part of the selected instance an instance of its own.
+    Split,
+    Duplicate,
+    /// Copy the selected instance (or all) to the next photo.
+    CopyToNext,
     Fit,
     ActualSize,
     ZoomIn,
@@ -146,6 +153,10 @@ impl ActionSet for LabelAction {
         Self::NextUnlabelled,
         Self::ToFront,
         Self::ToBack,
+        Self::Merge,
+        Self::Split,
+        Self::Duplicate,
+        Self::CopyToNext,
         Self::Fit,
         Self::ActualSize,
         Self::ZoomIn,
@@ -243,6 +254,26 @@ impl ActionSet for LabelAction {
                 "To back",
                 "Paint the selected instance below the others",
                 const { &[key(Key::OpenBracket)] },
+            ),
+            Self::Merge => (
+                "Merge",
+                "Join the instance under the pointer into the selected one (one instance of several parts)",
+                const { &[key(Key::M)] },
+            ),
+            Self::Split => (
+                "Split",
+                "Make each part of the selected instance an instance of its own",
+                const { &[shift(Key::M)] },
+            ),
+            Self::Duplicate => (
+                "Duplicate",
+                "A copy of the selected instance, a little offset",
+                const { &[ctrl(Key::D)] },
+            ),
+            Self::CopyToNext => (
+                "Copy to next photo",
+                "Copy the selected instance (or all of them) to the next photo and go there",
+                const { &[ctrl_shift(Key::D)] },
             ),
             Self::Fit => ("Fit", "Fit the photo in the view", const { &[key(Key::F)] }),
             Self::ActualSize => (

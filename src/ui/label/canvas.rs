@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::actions::ToolKind;
 use super::pixels::{PixelLoader, Pixels};
+use super::visibility::Visibility;
 use super::wire::Wire;
 use crate::geometry::Point;
 use crate::label::InstanceEdit;
@@ -122,9 +123,10 @@ impl Default for Canvas {
 }
 
 /// What the canvas needs to know of the workspace this frame.
-pub struct CanvasInput {
+pub struct CanvasInput<'a> {
     pub tool: ToolKind,
     pub class: Option<ClassId>,
+    pub visibility: &'a Visibility,
 }
 
 impl Canvas {
@@ -275,10 +277,13 @@ impl Canvas {
             );
             return;
         }
+        let file = project.file().images[index].file.clone();
+        // A locked (or hidden) instance stays selected but cannot be reshaped.
         let selected = open
             .selection
             .instance
             .and_then(|id| project.instances(index).iter().find(|i| i.id == id))
+            .filter(|i| !input.visibility.is_locked(&file, i))
             .cloned();
         self.photo = None;
         if matches!(input.tool, ToolKind::Wand | ToolKind::Scissors) {
@@ -305,12 +310,19 @@ impl Canvas {
         );
         if self.show_fill {
             let generation = open.session.generation(index);
+            let shown: Vec<Instance> = input
+                .visibility
+                .visible(&file, project.instances(index))
+                .into_iter()
+                .cloned()
+                .collect();
             self.overlay.ensure(
                 ui.ctx(),
                 project,
                 index,
                 generation,
-                project.instances(index),
+                input.visibility.stamp(),
+                &shown,
             );
             self.overlay
                 .paint(&view.painter, view.image_rect, self.fill_opacity);
@@ -460,7 +472,14 @@ impl Canvas {
         {
             match input.tool {
                 ToolKind::Select => {
-                    let under = instances_at(project.instances(index), p);
+                    let file = &project.file().images[index].file;
+                    let pickable: Vec<Instance> = project
+                        .instances(index)
+                        .iter()
+                        .filter(|i| !input.visibility.is_locked(file, i))
+                        .cloned()
+                        .collect();
+                    let under = instances_at(&pickable, p);
                     commands.push(Command::SelectInstance(cycle_selection(
                         &under,
                         selected.map(|s| s.id),
@@ -767,7 +786,8 @@ impl Canvas {
             Some(Gesture::Vertex { current, .. } | Gesture::Move { current, .. }) => Some(current),
             _ => None,
         };
-        for inst in project.instances(index) {
+        let file = &project.file().images[index].file;
+        for inst in input.visibility.visible(file, project.instances(index)) {
             let is_selected = selected.is_some_and(|s| s.id == inst.id);
             let shown = if is_selected {
                 live.unwrap_or(inst)

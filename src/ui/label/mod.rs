@@ -9,12 +9,14 @@ mod actions;
 mod canvas;
 mod panel;
 mod pixels;
+mod visibility;
 mod wire;
 
 pub use actions::{LabelAction, ToolKind};
 pub use canvas::Canvas;
 
 use canvas::CanvasInput;
+use visibility::Visibility;
 
 use crate::label::InstanceEdit;
 use crate::project::{ClassId, ImageStatus, Project};
@@ -31,6 +33,8 @@ pub struct LabelWorkspace {
     pub active_class: Option<ClassId>,
     /// The image the tools' state belongs to.
     tools_image: Option<usize>,
+    /// Hidden and locked instances and classes.
+    pub visibility: Visibility,
 }
 
 impl Default for LabelWorkspace {
@@ -41,6 +45,7 @@ impl Default for LabelWorkspace {
             tool: ToolKind::Polygon,
             active_class: None,
             tools_image: None,
+            visibility: Visibility::default(),
         }
     }
 }
@@ -108,6 +113,114 @@ impl LabelWorkspace {
             .delete_hovered_vertex(selected)
             .unwrap_or(InstanceEdit::Delete(id));
         cx.commands.push(Command::Edit { image, edit });
+    }
+
+    /// Joins the instance under the pointer into the selected one.
+    fn merge_under_pointer(&mut self, cx: &mut WorkspaceContext<'_>) {
+        let open = &*cx.open;
+        let (Some(image), Some(into), Some(cursor)) = (
+            open.selection.image,
+            open.selection.instance,
+            self.canvas.cursor,
+        ) else {
+            cx.toasts
+                .info("Select an instance, point at another one and press M to merge them");
+            return;
+        };
+        let project = open.project();
+        let file = &project.file().images[image].file;
+        let pickable: Vec<_> = project
+            .instances(image)
+            .iter()
+            .filter(|i| i.id != into && !self.visibility.is_locked(file, i))
+            .cloned()
+            .collect();
+        match crate::label::vertices::instances_at(&pickable, [cursor.x, cursor.y]).first() {
+            Some(&other) => cx.commands.push(Command::Edit {
+                image,
+                edit: InstanceEdit::Merge { into, other },
+            }),
+            None => cx
+                .toasts
+                .info("Point at the instance to merge into the selected one"),
+        }
+    }
+
+    /// A copy of the selected instance, a little offset, selected.
+    fn duplicate(cx: &mut WorkspaceContext<'_>) {
+        let open = &*cx.open;
+        let (Some(image), Some(id)) = (open.selection.image, open.selection.instance) else {
+            return;
+        };
+        let project = open.project();
+        let instances = project.instances(image);
+        let Some(selected) = instances.iter().find(|i| i.id == id) else {
+            return;
+        };
+        let entry = &project.file().images[image];
+        let (new_id, order) = crate::label::draft::next_id_and_order(instances);
+        let mut copy =
+            crate::label::vertices::translate(selected, [10.0, 10.0], (entry.width, entry.height));
+        copy.id = new_id;
+        copy.order = order;
+        cx.commands.push(Command::Edit {
+            image,
+            edit: InstanceEdit::Add(copy),
+        });
+        cx.commands.push(Command::SelectInstance(Some(new_id)));
+    }
+
+    /// Copies the selected instance (or, with none selected, every instance) to the next photo
+    /// of the list, and goes there: objects that stay put between frames are labelled once.
+    fn copy_to_next(&mut self, cx: &mut WorkspaceContext<'_>) {
+        let open = &*cx.open;
+        let Some(image) = open.selection.image else {
+            return;
+        };
+        let project = open.project();
+        let Some(next) = self
+            .list
+            .step(project, &open.images, Some(image), true)
+            .filter(|&n| n != image)
+        else {
+            cx.toasts.info("There is no next photo to copy to");
+            return;
+        };
+        let copied: Vec<_> = project
+            .instances(image)
+            .iter()
+            .filter(|i| open.selection.instance.is_none_or(|id| id == i.id))
+            .cloned()
+            .collect();
+        if copied.is_empty() {
+            cx.toasts
+                .info("Nothing to copy: this photo has no instances");
+            return;
+        }
+        let target = &project.file().images[next];
+        let (mut id, mut order) = crate::label::draft::next_id_and_order(project.instances(next));
+        let mut added = Vec::new();
+        for inst in copied {
+            // Clamped into the next photo, which may be smaller.
+            let mut copy = inst;
+            for part in &mut copy.parts {
+                for p in part.outer.iter_mut().chain(part.holes.iter_mut().flatten()) {
+                    p[0] = p[0].clamp(0.0, target.width as f32);
+                    p[1] = p[1].clamp(0.0, target.height as f32);
+                }
+            }
+            copy.id = id;
+            copy.order = order;
+            id += 1;
+            order += 1;
+            added.push(copy);
+        }
+        cx.commands.push(Command::Edit {
+            image: next,
+            edit: InstanceEdit::AddAll(added),
+        });
+        self.list.scroll_to_selected = true;
+        cx.commands.push(Command::SelectImage(next));
     }
 
     fn toolbar_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
@@ -199,6 +312,7 @@ impl Workspace for LabelWorkspace {
                     self.tool,
                     class,
                     &mut self.active_class,
+                    &mut self.visibility,
                     cx.commands,
                 );
             });
@@ -207,6 +321,7 @@ impl Workspace for LabelWorkspace {
             let input = CanvasInput {
                 tool: self.tool,
                 class,
+                visibility: &self.visibility,
             };
             self.canvas.ui(ui, cx.open, &input, cx.commands);
         });
@@ -229,6 +344,10 @@ impl Workspace for LabelWorkspace {
                 LabelAction::Delete,
                 LabelAction::ToFront,
                 LabelAction::ToBack,
+                LabelAction::Merge,
+                LabelAction::Split,
+                LabelAction::Duplicate,
+                LabelAction::CopyToNext,
             ] {
                 cx.commands
                     .extend(action_menu_item(ui, Action::Label(action), true));
@@ -272,6 +391,7 @@ impl Workspace for LabelWorkspace {
                     let input = CanvasInput {
                         tool: self.tool,
                         class: self.drawing_class(project),
+                        visibility: &self.visibility,
                     };
                     let selected = cx
                         .open
@@ -306,6 +426,17 @@ impl Workspace for LabelWorkspace {
                 }
                 None => cx.toasts.info("Every other photo has instances"),
             },
+            LabelAction::Merge => self.merge_under_pointer(cx),
+            LabelAction::Split => {
+                if let (Some(image), Some(id)) = (image, cx.open.selection.instance) {
+                    cx.commands.push(Command::Edit {
+                        image,
+                        edit: InstanceEdit::Split(id),
+                    });
+                }
+            }
+            LabelAction::Duplicate => Self::duplicate(cx),
+            LabelAction::CopyToNext => self.copy_to_next(cx),
             LabelAction::ToFront | LabelAction::ToBack => {
                 if let (Some(image), Some(id)) = (image, cx.open.selection.instance) {
                     let edit = if action == LabelAction::ToFront {

@@ -2,6 +2,7 @@
 //! get, with their hotkeys), and the instances of the photo (select, class, order, delete).
 
 use super::ToolKind;
+use super::visibility::Visibility;
 use crate::label::InstanceEdit;
 use crate::project::ClassId;
 use crate::ui::commands::{Action, AppAction, Command, action_button};
@@ -14,6 +15,7 @@ pub fn side_ui(
     tool: ToolKind,
     drawing: Option<ClassId>,
     active_class: &mut Option<ClassId>,
+    visibility: &mut Visibility,
     commands: &mut Vec<Command>,
 ) {
     commands.extend(action_button(
@@ -55,6 +57,14 @@ pub fn side_ui(
                         .on_hover_text(
                             "New instances get this class; with an instance selected, it gets it too",
                         );
+                    if let Some(lock) = toggles(
+                        ui,
+                        visibility.class_hidden(class.id),
+                        visibility.class_locked(class.id),
+                        "every instance of this class",
+                    ) {
+                        visibility.toggle_class(class.id, lock);
+                    }
                     if response.clicked() {
                         *active_class = Some(class.id);
                         if let Some((image, inst)) = selected
@@ -100,6 +110,15 @@ pub fn side_ui(
                     {
                         commands.push(Command::SelectInstance((!is_selected).then_some(inst.id)));
                     }
+                    let file = &project.file().images[image].file;
+                    if let Some(lock) = toggles(
+                        ui,
+                        visibility.instance_hidden(file, inst.id),
+                        visibility.instance_locked(file, inst.id),
+                        "this instance",
+                    ) {
+                        visibility.toggle_instance(file, inst.id, lock);
+                    }
                     if ui
                         .small_button("Delete")
                         .on_hover_text("Delete this instance (Delete)")
@@ -113,4 +132,29 @@ pub fn side_ui(
                 });
             }
         });
+}
+
+/// The "hide"/"show" and "lock"/"unlock" buttons of a row; returns which was clicked
+/// (`Some(true)`: lock).
+fn toggles(ui: &mut egui::Ui, hidden: bool, locked: bool, what: &str) -> Option<bool> {
+    let mut clicked = None;
+    if ui
+        .small_button(if hidden { "show" } else { "hide" })
+        .on_hover_text(format!(
+            "Hide {what} while you label (not saved; a hidden instance cannot be picked)"
+        ))
+        .clicked()
+    {
+        clicked = Some(false);
+    }
+    if ui
+        .small_button(if locked { "unlock" } else { "lock" })
+        .on_hover_text(format!(
+            "Lock {what}: still shown, but it cannot be selected or changed"
+        ))
+        .clicked()
+    {
+        clicked = Some(true);
+    }
+    clicked
 }

@@ -10,24 +10,25 @@ use crate::project::{IGNORE_LABEL, Instance, Project};
 /// The overlay texture of one (image, generation).
 #[derive(Default)]
 pub struct FillOverlay {
-    texture: Option<((usize, u64), egui::TextureHandle)>,
+    texture: Option<((usize, u64, u64), egui::TextureHandle)>,
 }
 
 impl FillOverlay {
     /// Makes the texture of image `index` at `generation` unless it is the one held; `instances`
-    /// are what to fill (the image's, or a live preview of an edit).
+    /// are what to fill, and `stamp` changes when that choice does (instances hidden or shown).
     pub fn ensure(
         &mut self,
         ctx: &egui::Context,
         project: &Project,
         index: usize,
         generation: u64,
+        stamp: u64,
         instances: &[Instance],
     ) {
         if self
             .texture
             .as_ref()
-            .is_some_and(|(key, _)| *key == (index, generation))
+            .is_some_and(|(key, _)| *key == (index, generation, stamp))
         {
             return;
         }
@@ -53,7 +54,7 @@ impl FillOverlay {
             overlay,
             egui::TextureOptions::NEAREST,
         );
-        self.texture = Some(((index, generation), texture));
+        self.texture = Some(((index, generation, stamp), texture));
     }
 
     /// Paints the held texture over `image_rect` at `opacity` (0–1).
