@@ -146,11 +146,14 @@ fn a_killed_studio_keeps_the_label_edit_it_reported_durable() {
     );
     let stdout = process.0.stdout.take().unwrap();
     let (sender, lines) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            sender.send(line).ok();
-        }
-    });
+    std::thread::Builder::new()
+        .name("child-stdout".into())
+        .spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                sender.send(line).ok();
+            }
+        })
+        .unwrap();
     let file = loop {
         let line = lines
             .recv_timeout(Duration::from_mins(3))
