@@ -186,6 +186,32 @@ pub fn translate(inst: &Instance, delta: [f32; 2], (w, h): (u32, u32)) -> Instan
     out
 }
 
+/// Where a dragged vertex near `p` snaps to on the other instances' borders: their nearest
+/// vertex within `radius`, else the nearest point of their edges, so two objects can share an edge
+/// without a gap or an overlap.
+pub fn snap_target<'a>(
+    others: impl IntoIterator<Item = &'a Instance>,
+    p: Point,
+    radius: f32,
+) -> Option<Point> {
+    let mut best_vertex: Option<(f32, Point)> = None;
+    let mut best_edge: Option<EdgePoint> = None;
+    for inst in others {
+        if let Some(v) = nearest_vertex(inst, p, radius).and_then(|v| vertex(inst, v)) {
+            let d = distance(v, p);
+            if best_vertex.is_none_or(|(bd, _)| d < bd) {
+                best_vertex = Some((d, v));
+            }
+        }
+        if let Some(e) = nearest_edge(inst, p, radius)
+            && best_edge.is_none_or(|b| e.distance < b.distance)
+        {
+            best_edge = Some(e);
+        }
+    }
+    best_vertex.map(|(_, v)| v).or(best_edge.map(|e| e.point))
+}
+
 /// The instances under `p`, topmost first (the select tool's repeated click cycles through them).
 pub fn instances_at(instances: &[Instance], p: Point) -> Vec<u32> {
     let mut hits: Vec<&Instance> = instances.iter().filter(|i| i.contains(p)).collect();
@@ -271,6 +297,20 @@ mod tests {
             index: 0,
         };
         assert!(delete_vertex(&tri, outer_v).is_none());
+    }
+
+    #[test]
+    fn a_vertex_snaps_to_a_neighbours_vertex_before_its_edge() {
+        let neighbour = square_with_hole(); // 0..10 square
+        assert_eq!(
+            snap_target([&neighbour], [10.8, 0.4], 1.0),
+            Some([10.0, 0.0])
+        );
+        assert_eq!(
+            snap_target([&neighbour], [10.6, 5.0], 1.0),
+            Some([10.0, 5.0])
+        );
+        assert_eq!(snap_target([&neighbour], [13.0, 5.0], 1.0), None);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::label::holes::cut_hole;
 use crate::label::mask_edit::{Photo, apply_stroke, wand_region};
 use crate::label::vertices::{
     self, EdgePoint, VertexRef, cycle_selection, delete_vertex, insert_vertex, instances_at,
-    move_vertex, nearest_edge, nearest_vertex, translate,
+    move_vertex, nearest_edge, nearest_vertex, snap_target, translate,
 };
 use crate::project::{ClassId, Instance, Part, Project, Tool};
 use crate::ui::commands::Command;
@@ -353,7 +353,13 @@ impl Canvas {
         };
         let response = &view.response;
         let pointer = response.interact_pointer_pos().or(response.hover_pos());
-        let (space, shift) = ui.input(|i| (i.key_down(egui::Key::Space), i.modifiers.shift));
+        let (space, shift, alt) = ui.input(|i| {
+            (
+                i.key_down(egui::Key::Space),
+                i.modifiers.shift,
+                i.modifiers.alt,
+            )
+        });
         // Hover: the selected instance's vertex or edge under the pointer.
         self.hover_vertex = None;
         self.hover_edge = None;
@@ -400,10 +406,23 @@ impl Canvas {
                 Gesture::Vertex {
                     vertex, current, ..
                 } => {
-                    let clamped = [
+                    let mut clamped = [
                         q[0].clamp(0.0, size.0 as f32),
                         q[1].clamp(0.0, size.1 as f32),
                     ];
+                    // Near a neighbour's border the vertex lands on it (Alt: no snapping).
+                    let file = &project.file().images[index].file;
+                    if !alt
+                        && let Some(snapped) = snap_target(
+                            project.instances(index).iter().filter(|i| {
+                                i.id != current.id && !input.visibility.is_hidden(file, i)
+                            }),
+                            clamped,
+                            radius,
+                        )
+                    {
+                        clamped = snapped;
+                    }
                     if let Some(moved) = move_vertex(current, *vertex, clamped) {
                         *current = moved;
                     }
