@@ -34,6 +34,7 @@ if [[ -n "$project" ]]; then
   shoot screenshots/dataset-chart.png "$project" --workspace dataset --view chart
   shoot screenshots/dataset-variants.png "$project" --workspace dataset --view variants
   shoot screenshots/synthesize.png "$project" --workspace synthesize
+  shoot screenshots/label.png "${args[@]}" --workspace label
 fi
 if [[ -n "$project" ]] && command -v xdotool >/dev/null && command -v import >/dev/null; then
   display=:$((90 + RANDOM % 9))

@@ -224,7 +224,7 @@ impl LabelWorkspace {
     }
 
     fn toolbar_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             for tool in ToolKind::ALL {
                 let info = Action::Label(LabelAction::Tool(tool)).info();
                 let key = crate::ui::commands::shortcut_text(
