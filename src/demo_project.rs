@@ -166,6 +166,7 @@ pub fn build_demo_project(
                     width,
                     height,
                     split: Some(split_of(i)),
+                    done: false,
                 },
                 instances,
                 jpeg.len() as u64,

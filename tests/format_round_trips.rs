@@ -387,6 +387,7 @@ fn two_photos_of_one_stem_are_refused_by_the_formats_named_by_stems() {
         width: 64,
         height: 48,
         split: None,
+        done: false,
     });
     project.save_project_file().unwrap();
     let project = common::label(

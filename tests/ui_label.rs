@@ -493,3 +493,36 @@ fn duplicate_merge_split_copy_to_next_and_hide() {
     let copied = saved(&mut harness);
     assert!(copied.len() >= 2, "{copied:?}");
 }
+
+#[test]
+fn the_done_mark_is_saved_and_filters_the_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = open_label(dir.path());
+    let index = image(&harness);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
+    harness.run_steps(2);
+    let open = harness.state().open.as_ref().unwrap();
+    assert!(open.project().file().images[index].done);
+    let file = open.project().file().images[index].file.clone();
+    step_until(&mut harness, "project.ron saved", |app| {
+        app.open.as_ref().unwrap().session.save_state().unsaved == 0
+    });
+    let reopened = segstudio::project::Project::open(dir.path()).unwrap();
+    let saved = &reopened.file().images[reopened.image_index(&file).unwrap()];
+    assert!(saved.done, "project.ron has the mark");
+    assert!(
+        reopened.file().images.iter().filter(|i| i.done).count() == 1,
+        "only that photo"
+    );
+    // The list's "done" filter keeps just it.
+    harness.state_mut().workspaces.label.list.done_filter = Some(true);
+    harness.run_steps(1);
+    let app = harness.state();
+    let open = app.open.as_ref().unwrap();
+    let visible = app
+        .workspaces
+        .label
+        .list
+        .visible_images(open.project(), &open.images);
+    assert_eq!(visible, [index]);
+}

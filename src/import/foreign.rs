@@ -386,6 +386,7 @@ pub fn import_foreign(
                     width: item.width,
                     height: item.height,
                     split: item.split,
+                    done: false,
                 },
                 state,
             ));

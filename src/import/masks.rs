@@ -369,6 +369,7 @@ fn import_one(
         width,
         height,
         split: None,
+        done: false,
     };
     let state = if traced.instances.is_empty() {
         AnnotationState::Unlabelled

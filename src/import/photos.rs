@@ -229,6 +229,7 @@ pub fn import_photos(
                 width: unique[k].width,
                 height: unique[k].height,
                 split: None,
+                done: false,
             }),
             Err(problem) => report.skipped.push(problem),
         }
@@ -299,6 +300,7 @@ mod tests {
                 width: 4,
                 height: 4,
                 split: None,
+                done: false,
             })
             .collect();
         // 7 × (0.6, 0.2, 0.2) = 4.2, 1.4, 1.4: floors 4, 1, 1 and the one left goes to val

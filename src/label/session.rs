@@ -216,6 +216,21 @@ impl LabelSession {
         Ok(())
     }
 
+    /// Marks image `index` done or not and autosaves `project.ron`.
+    pub fn set_done(&mut self, index: usize, done: bool) -> Result<(), EditError> {
+        let entry = self
+            .project
+            .file()
+            .images
+            .get(index)
+            .ok_or(EditError::NoSuchImage(index))?;
+        if entry.done != done {
+            self.project.set_done(index, done);
+            self.project_changed();
+        }
+        Ok(())
+    }
+
     /// Replaces the Synthesize workspace's parameters and autosaves `project.ron`.
     pub fn set_synth_params(&mut self, params: crate::synth::SynthParams) {
         if self.project.file().synth != params {

@@ -420,6 +420,11 @@ impl Project {
         self.file.images[index].split = split;
     }
 
+    /// Marks image `index` done (every object labelled) or not, without saving.
+    pub fn set_done(&mut self, index: usize, done: bool) {
+        self.file.images[index].done = done;
+    }
+
     /// Replaces the classes and variants (checked as `project.ron` is on opening) without saving.
     pub fn replace_classes(
         &mut self,

@@ -110,6 +110,10 @@ pub struct ImageEntry {
     /// `None` while the image is not assigned to a split.
     #[serde(default)]
     pub split: Option<Split>,
+    /// Marked done in the Label workspace (every object labelled). Written only when set, so
+    /// files of images never marked stay as they were.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub done: bool,
 }
 
 /// Dataset split of an image.

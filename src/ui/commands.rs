@@ -372,6 +372,11 @@ pub enum Command {
     CancelJob(super::jobs::JobKind),
     /// Replace the project's variants (the Dataset workspace's variant editor).
     SetVariants(Vec<crate::project::Variant>),
+    /// Mark a photo done (every object labelled) or not.
+    SetDone {
+        image: usize,
+        done: bool,
+    },
     /// Replace the synthesis parameters (the Synthesize workspace saves its edits this way).
     SetSynthParams(Box<crate::synth::SynthParams>),
 }

@@ -81,6 +81,7 @@ pub fn tiny_project(n: usize) -> (tempfile::TempDir, Project) {
             width: 64,
             height: 48,
             split: None,
+            done: false,
         });
     }
     project.save_project_file().unwrap();

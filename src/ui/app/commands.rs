@@ -45,6 +45,13 @@ impl StudioApp {
                 self.start_import(ctx, options);
             }
             Command::PickFolder(field) => self.start_folder_pick(ctx, field),
+            Command::SetDone { image, done } => {
+                if let Some(open) = &mut self.open
+                    && let Err(err) = open.session.set_done(image, done)
+                {
+                    self.toasts.error(err.to_string());
+                }
+            }
             Command::AddPhotos { paths, split } => self.start_photo_import(ctx, paths, split),
             Command::ShowDialog(dialog) => {
                 self.forms.problem = None;

@@ -107,6 +107,8 @@ pub enum LabelAction {
     Duplicate,
     /// Copy the selected instance (or all) to the next photo.
     CopyToNext,
+    /// Mark the photo done (every object labelled), or not done again.
+    ToggleDone,
     Fit,
     ActualSize,
     ZoomIn,
@@ -157,6 +159,7 @@ impl ActionSet for LabelAction {
         Self::Split,
         Self::Duplicate,
         Self::CopyToNext,
+        Self::ToggleDone,
         Self::Fit,
         Self::ActualSize,
         Self::ZoomIn,
@@ -274,6 +277,11 @@ impl ActionSet for LabelAction {
                 "Copy to next photo",
                 "Copy the selected instance (or all of them) to the next photo and go there",
                 const { &[ctrl_shift(Key::D)] },
+            ),
+            Self::ToggleDone => (
+                "Mark done",
+                "Mark the photo done when every object in it is labelled (or not done again); the image list filters by it",
+                const { &[ctrl(Key::Enter)] },
             ),
             Self::Fit => ("Fit", "Fit the photo in the view", const { &[key(Key::F)] }),
             Self::ActualSize => (

@@ -348,6 +348,7 @@ impl Workspace for LabelWorkspace {
                 LabelAction::Split,
                 LabelAction::Duplicate,
                 LabelAction::CopyToNext,
+                LabelAction::ToggleDone,
             ] {
                 cx.commands
                     .extend(action_menu_item(ui, Action::Label(action), true));
@@ -436,6 +437,12 @@ impl Workspace for LabelWorkspace {
                 }
             }
             LabelAction::Duplicate => Self::duplicate(cx),
+            LabelAction::ToggleDone => {
+                if let Some(image) = image {
+                    let done = !cx.open.project().file().images[image].done;
+                    cx.commands.push(Command::SetDone { image, done });
+                }
+            }
             LabelAction::CopyToNext => self.copy_to_next(cx),
             LabelAction::ToFront | LabelAction::ToBack => {
                 if let (Some(image), Some(id)) = (image, cx.open.selection.instance) {

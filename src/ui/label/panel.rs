@@ -23,6 +23,18 @@ pub fn side_ui(
         Action::App(AppAction::AddPhotos),
         "Add photos…",
     ));
+    if let Some(image) = open.selection.image {
+        let mut done = open.project().file().images[image].done;
+        if ui
+            .checkbox(&mut done, "This photo is done")
+            .on_hover_text(
+                "Every object in it is labelled (Ctrl+Enter); the image list filters by it",
+            )
+            .changed()
+        {
+            commands.push(Command::SetDone { image, done });
+        }
+    }
     ui.separator();
     ui.heading(tool.name());
     ui.label(egui::RichText::new(tool.help()).weak());

@@ -37,6 +37,8 @@ pub fn shown_status(project: &Project, cache: &ImageCache, index: usize) -> Imag
 pub struct ImageList {
     pub filter: String,
     pub status_filter: Option<ImageStatus>,
+    /// Only photos marked done (`Some(true)`) or not (`Some(false)`).
+    pub done_filter: Option<bool>,
     /// Scroll the selected row into view on the next frame (after keyboard navigation).
     pub scroll_to_selected: bool,
 }
@@ -56,6 +58,10 @@ impl ImageList {
             .filter(|&i| {
                 self.status_filter
                     .is_none_or(|s| shown_status(project, cache, i) == s)
+            })
+            .filter(|&i| {
+                self.done_filter
+                    .is_none_or(|d| project.file().images[i].done == d)
             })
             .collect()
     }
@@ -85,7 +91,7 @@ impl ImageList {
         selected: Option<usize>,
         commands: &mut Vec<Command>,
     ) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let label = ui.label("Filter");
             ui.add(
                 egui::TextEdit::singleline(&mut self.filter)
@@ -111,6 +117,25 @@ impl ImageList {
                 .response
                 .labelled_by(status.id)
                 .on_hover_text("Show only photos with this status");
+            let done = ui.label("done");
+            let name = |d: Option<bool>| match d {
+                None => "all",
+                Some(true) => "done",
+                Some(false) => "not done",
+            };
+            egui::ComboBox::from_id_salt("done-filter")
+                .width(80.0)
+                .selected_text(name(self.done_filter))
+                .show_ui(ui, |ui| {
+                    for d in [None, Some(true), Some(false)] {
+                        ui.selectable_value(&mut self.done_filter, d, name(d));
+                    }
+                })
+                .response
+                .labelled_by(done.id)
+                .on_hover_text(
+                    "Show only photos marked done in the Label workspace, or only the others",
+                );
         });
         let visible = self.visible_images(project, cache);
         ui.label(format!(
@@ -167,6 +192,9 @@ fn row_ui(
                     ui.colored_label(status_color(status), status.name());
                     if let Some(split) = image.split {
                         ui.weak(split.name());
+                    }
+                    if image.done {
+                        ui.colored_label(egui::Color32::from_rgb(120, 190, 255), "done");
                     }
                 });
                 name
