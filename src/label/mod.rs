@@ -8,7 +8,8 @@
 //! - [`edit`]: the edits as values; [`draft`]: outlines being drawn (polygon, rectangle);
 //!   [`vertices`]: picking and changing vertices, edges and whole instances under the pointer;
 //!   [`holes`]: cutting a hole into an instance; [`mask_edit`]: brush, eraser and magic wand, traced
-//!   back into polygons; [`scissors`]: the live wire that follows edges between clicks.
+//!   back into polygons; [`scissors`]: the live wire that follows edges between clicks;
+//!   [`maxflow`]: Boykov–Kolmogorov minimum cuts, for click segmentation.
 
 pub mod autosave;
 pub mod draft;
@@ -16,6 +17,7 @@ pub mod edit;
 pub mod history;
 pub mod holes;
 pub mod mask_edit;
+pub mod maxflow;
 pub mod merge;
 pub mod scissors;
 pub mod session;
