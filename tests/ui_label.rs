@@ -526,3 +526,42 @@ fn the_done_mark_is_saved_and_filters_the_list() {
         .visible_images(open.project(), &open.images);
     assert_eq!(visible, [index]);
 }
+
+#[test]
+fn click_segmentation_offers_the_block_and_enter_accepts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = block_project(dir.path());
+    harness.key_press(Key::C);
+    step_until(&mut harness, "the photo's pixels", |app| {
+        app.workspaces.label.canvas.problem.is_none()
+    });
+    harness.run_steps(2);
+    click_at(&mut harness, [60.0, 70.0]);
+    step_until(&mut harness, "the segmentation's answer", |app| {
+        !app.workspaces.label.canvas.segmenting()
+    });
+    assert!(
+        harness
+            .state_mut()
+            .workspaces
+            .label
+            .canvas
+            .offered_parts()
+            .is_some()
+    );
+    harness.key_press(Key::Enter);
+    harness.run_steps(2);
+    let instances = saved(&mut harness);
+    assert_eq!(instances.len(), 1, "{instances:?}");
+    assert_eq!(instances[0].tool, segmentation_tool());
+    for (x, y) in [(51.0, 41.0), (108.0, 78.0), (100.0, 45.0)] {
+        assert!(pixel_set(&instances, x, y), "({x}, {y}) in");
+    }
+    for (x, y) in [(48.0, 60.0), (112.0, 60.0), (80.0, 83.0)] {
+        assert!(!pixel_set(&instances, x, y), "({x}, {y}) out");
+    }
+}
+
+fn segmentation_tool() -> segstudio::project::Tool {
+    segstudio::project::Tool::ClickSegmentation
+}

@@ -257,4 +257,6 @@ pub enum Tool {
     Brush,
     /// Grown by the magic wand (traced from the region).
     Wand,
+    /// Segmented from positive and negative clicks (graph cut on colour models).
+    ClickSegmentation,
 }

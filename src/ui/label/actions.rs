@@ -17,11 +17,13 @@ pub enum ToolKind {
     Eraser,
     Wand,
     Scissors,
+    Click,
 }
 
 impl ToolKind {
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Select,
+        Self::Click,
         Self::Polygon,
         Self::Scissors,
         Self::Rectangle,
@@ -51,6 +53,7 @@ impl ToolKind {
             Self::Eraser => "Eraser",
             Self::Wand => "Wand",
             Self::Scissors => "Scissors",
+            Self::Click => "Click",
         }
     }
 
@@ -71,6 +74,9 @@ impl ToolKind {
             }
             Self::Eraser => {
                 "Erase from the selected instance; erasing across it splits it in parts"
+            }
+            Self::Click => {
+                "Click inside the object (Shift+click or right-click outside it where the result overflows): each click refines the outline on offer; Enter makes it an instance, Esc drops it"
             }
             Self::Scissors => {
                 "Click along the object's border: between clicks the outline follows the strongest edges (previewed to the cursor); close on the first vertex or with Enter; Backspace drops the last vertex"
@@ -137,6 +143,7 @@ impl ActionSet for LabelAction {
         Self::Tool(ToolKind::Eraser),
         Self::Tool(ToolKind::Wand),
         Self::Tool(ToolKind::Scissors),
+        Self::Tool(ToolKind::Click),
         Self::Finish,
         Self::Cancel,
         Self::DropVertex,
@@ -202,6 +209,11 @@ impl ActionSet for LabelAction {
                 "Magic wand",
                 "Select a region of similar colour as a new instance",
                 const { &[key(Key::W)] },
+            ),
+            Self::Tool(ToolKind::Click) => (
+                "Click segmentation",
+                "Positive and negative clicks; a graph cut on the photo's colours finds the object",
+                const { &[key(Key::C)] },
             ),
             Self::Tool(ToolKind::Scissors) => (
                 "Intelligent scissors",

@@ -6,12 +6,14 @@
 use std::sync::Arc;
 
 use super::actions::ToolKind;
+use super::click_worker::ClickWorker;
 use super::pixels::{PixelLoader, Pixels};
 use super::visibility::Visibility;
 use super::wire::Wire;
 use crate::geometry::Point;
 use crate::label::InstanceEdit;
 use crate::label::draft::{Click, PolygonDraft, next_id_and_order, rectangle};
+use crate::label::grabcut::Click as SegClick;
 use crate::label::holes::cut_hole;
 use crate::label::mask_edit::{Photo, apply_stroke, wand_region};
 use crate::label::vertices::{
@@ -93,6 +95,9 @@ pub struct Canvas {
     wire: Option<Wire>,
     /// The live wire from the outline's last vertex to the pointer.
     wire_preview: Option<Vec<Point>>,
+    /// Click segmentation: the clicks so far and the worker that answers them.
+    pub clicks: Vec<SegClick>,
+    click_worker: Option<ClickWorker>,
 }
 
 impl Default for Canvas {
@@ -118,6 +123,8 @@ impl Default for Canvas {
             wand_preview: None,
             wire: None,
             wire_preview: None,
+            clicks: Vec::new(),
+            click_worker: None,
         }
     }
 }
@@ -164,6 +171,10 @@ impl Canvas {
 
     /// Drops the outline being drawn and any gesture (another image, another tool).
     pub fn reset_tools(&mut self) {
+        self.clicks.clear();
+        if let Some(worker) = &mut self.click_worker {
+            worker.forget();
+        }
         self.draft = PolygonDraft::default();
         self.problem = None;
         self.wand_preview = None;
@@ -285,8 +296,14 @@ impl Canvas {
             .and_then(|id| project.instances(index).iter().find(|i| i.id == id))
             .filter(|i| !input.visibility.is_locked(&file, i))
             .cloned();
+        if let Some(worker) = &mut self.click_worker {
+            worker.poll();
+        }
         self.photo = None;
-        if matches!(input.tool, ToolKind::Wand | ToolKind::Scissors) {
+        if matches!(
+            input.tool,
+            ToolKind::Wand | ToolKind::Scissors | ToolKind::Click
+        ) {
             match self.pixels.get(index, project.image_path(index), ui.ctx()) {
                 Pixels::Ready(photo) => self.photo = Some(photo),
                 Pixels::Loading => self.problem = Some("reading the photo's pixels…"),
@@ -485,6 +502,12 @@ impl Canvas {
             self.draft
                 .freehand(to_image(p), FREEHAND_SPACING / view.transform.zoom);
         }
+        if input.tool == ToolKind::Click
+            && response.clicked_by(egui::PointerButton::Secondary)
+            && let Some(p) = pointer.map(to_image)
+        {
+            self.segmentation_click(ui.ctx(), p, false);
+        }
         if response.clicked_by(egui::PointerButton::Primary)
             && !space
             && let Some(p) = pointer.map(to_image)
@@ -521,9 +544,87 @@ impl Canvas {
                 ToolKind::Scissors => {
                     self.scissors_click(ui.ctx(), p, radius, project, index, input, commands);
                 }
+                ToolKind::Click => self.segmentation_click(ui.ctx(), p, !shift),
                 ToolKind::Rectangle => {}
             }
         }
+    }
+
+    /// A click of the click-segmentation tool: positive, or negative with Shift (or the
+    /// secondary button); the worker recomputes the object from all clicks so far.
+    fn segmentation_click(&mut self, ctx: &egui::Context, p: Point, positive: bool) {
+        let Some(photo) = self.photo.clone() else {
+            return;
+        };
+        if self.click_worker.is_none() {
+            match ClickWorker::start(ctx) {
+                Ok(worker) => self.click_worker = Some(worker),
+                Err(e) => {
+                    log::warn!("cannot start the click segmentation worker: {e}");
+                    self.problem = Some("click segmentation cannot start its worker thread");
+                    return;
+                }
+            }
+        }
+        if !positive && self.clicks.is_empty() {
+            self.problem = Some("start with a click inside the object");
+            return;
+        }
+        self.clicks.push(SegClick { at: p, positive });
+        if let Some(worker) = &mut self.click_worker {
+            worker.ask(photo, self.clicks.clone());
+        }
+    }
+
+    /// The outline click segmentation offers now (its newest answer).
+    pub fn offered_parts(&mut self) -> Option<Vec<Part>> {
+        if self.clicks.is_empty() {
+            return None;
+        }
+        self.click_worker
+            .as_mut()?
+            .answer()
+            .filter(|p| !p.is_empty())
+            .map(<[Part]>::to_vec)
+    }
+
+    /// Whether click segmentation is still working on the last click.
+    pub fn segmenting(&self) -> bool {
+        !self.clicks.is_empty() && self.click_worker.as_ref().is_some_and(ClickWorker::busy)
+    }
+
+    /// Accepts the offered outline as a new instance of `class` (Enter).
+    pub fn accept_offer(
+        &mut self,
+        project: &Project,
+        index: usize,
+        class: Option<ClassId>,
+        commands: &mut Vec<Command>,
+    ) -> Result<(), &'static str> {
+        let Some(class) = class else {
+            return Err("the project has no class to draw in: add one first");
+        };
+        let Some(parts) = self.offered_parts() else {
+            return Err(if self.segmenting() {
+                "the segmentation is still working on the last click"
+            } else {
+                "click inside the object first"
+            });
+        };
+        let (id, order) = next_id_and_order(project.instances(index));
+        commands.push(Command::Edit {
+            image: index,
+            edit: InstanceEdit::Add(Instance {
+                id,
+                class_id: class,
+                parts,
+                order,
+                tool: Tool::ClickSegmentation,
+            }),
+        });
+        commands.push(Command::SelectInstance(Some(id)));
+        self.reset_tools();
+        Ok(())
     }
 
     /// A scissors click: the live wire from the last vertex to `p` joins the outline (closing it
@@ -843,6 +944,43 @@ impl Canvas {
         }
         self.paint_draft(view, input);
         self.paint_pixel_tools(view, input);
+        if input.tool == ToolKind::Click {
+            self.paint_clicks(view);
+        }
+    }
+
+    fn paint_clicks(&self, view: &ImageViewOutput) {
+        let cyan = egui::Color32::from_rgb(60, 220, 255);
+        if let Some((_, parts)) = self
+            .click_worker
+            .as_ref()
+            .and_then(|w| w.latest_parts())
+            .filter(|_| !self.clicks.is_empty())
+        {
+            for part in parts {
+                for ring in part.rings() {
+                    let points: Vec<egui::Pos2> = ring.iter().map(|&p| view.to_screen(p)).collect();
+                    view.painter.add(egui::Shape::closed_line(
+                        points,
+                        egui::Stroke::new(2.0, cyan),
+                    ));
+                }
+            }
+        }
+        for c in &self.clicks {
+            let colour = if c.positive {
+                egui::Color32::from_rgb(80, 220, 100)
+            } else {
+                egui::Color32::from_rgb(240, 70, 60)
+            };
+            view.painter
+                .circle_filled(view.to_screen(c.at), 5.0, colour);
+            view.painter.circle_stroke(
+                view.to_screen(c.at),
+                5.0,
+                egui::Stroke::new(1.0, egui::Color32::BLACK),
+            );
+        }
     }
 
     fn paint_pixel_tools(&self, view: &ImageViewOutput, input: &CanvasInput) {

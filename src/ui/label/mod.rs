@@ -7,6 +7,7 @@
 
 mod actions;
 mod canvas;
+mod click_worker;
 mod panel;
 mod pixels;
 mod visibility;
@@ -386,6 +387,17 @@ impl Workspace for LabelWorkspace {
                 self.tool = tool;
                 self.canvas.reset_tools();
             }
+            LabelAction::Finish if self.tool == ToolKind::Click => {
+                if let Some(index) = image {
+                    let class = self.drawing_class(cx.open.project());
+                    if let Err(why) =
+                        self.canvas
+                            .accept_offer(cx.open.project(), index, class, cx.commands)
+                    {
+                        cx.toasts.info(format!("Nothing to accept: {why}"));
+                    }
+                }
+            }
             LabelAction::Finish => {
                 if let Some(index) = image {
                     let project = cx.open.project();
@@ -408,7 +420,7 @@ impl Workspace for LabelWorkspace {
                 }
             }
             LabelAction::Cancel => {
-                if self.canvas.draft.is_empty() {
+                if self.canvas.draft.is_empty() && self.canvas.clicks.is_empty() {
                     cx.commands.push(Command::SelectInstance(None));
                 }
                 self.canvas.reset_tools();
@@ -493,6 +505,9 @@ impl Workspace for LabelWorkspace {
         ui.label(format!("{} tool", self.tool.name()));
         if !self.canvas.draft.is_empty() {
             ui.label(format!("{} vertices", self.canvas.draft.points.len()));
+        }
+        if self.tool == ToolKind::Click && self.canvas.segmenting() {
+            ui.label("segmenting…");
         }
         if let Some(problem) = self.canvas.problem {
             ui.colored_label(ui.visuals().warn_fg_color, problem);
