@@ -77,3 +77,141 @@ pub fn bench_scissors(args: &ScissorsBenchArgs) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(&result)?);
     Ok(())
 }
+
+#[derive(Debug, Args)]
+pub struct ClicksBenchArgs {
+    #[arg(long)]
+    pub project: PathBuf,
+    /// Split whose annotated objects are labelled again.
+    #[arg(long, default_value = "test", value_parser = super::formats::parse_split)]
+    pub split: crate::project::Split,
+    /// At most this many objects (0: all).
+    #[arg(long, default_value_t = 0)]
+    pub limit: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One object's counts: click segmentation, polygon, wand (each at IoU 0.85 and 0.90), and the
+/// click tool's time and clicks.
+type ObjectEffort = ([usize; 2], [usize; 2], [usize; 2], f64, usize);
+
+/// One tool's figures over the objects.
+#[derive(Default)]
+struct ToolTally {
+    noc: [usize; 2],
+    failures: [usize; 2],
+    objects: usize,
+    ms: f64,
+    clicks: usize,
+}
+
+impl ToolTally {
+    fn add(&mut self, noc: &[usize]) {
+        for ((sum, failures), &n) in self.noc.iter_mut().zip(&mut self.failures).zip(noc) {
+            *sum += n;
+            *failures += usize::from(n >= crate::label::effort::MAX_ACTIONS);
+        }
+        self.objects += 1;
+    }
+
+    fn json(&self) -> serde_json::Value {
+        let n = self.objects.max(1) as f64;
+        serde_json::json!({
+            "noc85": self.noc[0] as f64 / n,
+            "noc90": self.noc[1] as f64 / n,
+            "failures85": self.failures[0],
+            "failures90": self.failures[1],
+            "objects": self.objects,
+            "ms_per_click": if self.clicks > 0 { self.ms / self.clicks as f64 } else { 0.0 },
+        })
+    }
+}
+
+/// The annotation-effort benchmark: every annotated object of a split labelled again by the
+/// simulated user of each tool (see [`crate::label::effort`]).
+pub fn bench_clicks(args: &ClicksBenchArgs) -> anyhow::Result<()> {
+    use crate::label::effort::{FullMask, click_segmentation_effort, polygon_effort, wand_effort};
+    use rayon::prelude::*;
+    let project = crate::project::Project::open(&args.project)?;
+    let targets = [0.85, 0.90];
+    let mut jobs = Vec::new();
+    for (index, entry) in project.file().images.iter().enumerate() {
+        if entry.split != Some(args.split) || project.instances(index).is_empty() {
+            continue;
+        }
+        jobs.push(index);
+    }
+    let started = Instant::now();
+    // Per image: the photo, each object's visible pixels (painter's order), each tool's count.
+    let per_image: Vec<Vec<ObjectEffort>> = jobs
+        .par_iter()
+        .map(|&index| {
+            let entry = &project.file().images[index];
+            let Ok(image) = crate::imageio::read_photo(&project.image_path(index)) else {
+                return Vec::new();
+            };
+            let photo = Photo::from_image(&image);
+            let mut instances = project.instances(index).to_vec();
+            instances.sort_by_key(|i| i.order);
+            let (w, h) = (entry.width, entry.height);
+            let mut owner = vec![usize::MAX; (w * h) as usize];
+            for (k, inst) in instances.iter().enumerate() {
+                let m = FullMask::of_instance(inst, w, h);
+                for (o, v) in owner.iter_mut().zip(&m.data) {
+                    if *v != 0 {
+                        *o = k;
+                    }
+                }
+            }
+            instances
+                .iter()
+                .enumerate()
+                .filter_map(|(k, inst)| {
+                    let truth = FullMask {
+                        width: w as usize,
+                        height: h as usize,
+                        data: owner.iter().map(|&o| u8::from(o == k)).collect(),
+                    };
+                    if truth.area() < 16 {
+                        return None;
+                    }
+                    let (click, ms, clicks) = click_segmentation_effort(&photo, &truth, &targets);
+                    let polygon = polygon_effort(inst, &truth, &targets);
+                    let wand = wand_effort(&photo, &truth, &targets);
+                    Some((
+                        [click[0], click[1]],
+                        [polygon[0], polygon[1]],
+                        [wand[0], wand[1]],
+                        ms * clicks as f64,
+                        clicks,
+                    ))
+                })
+                .collect()
+        })
+        .collect();
+    let mut tallies: [ToolTally; 3] = Default::default();
+    for (objects, (click, polygon, wand, ms, clicks)) in per_image.into_iter().flatten().enumerate()
+    {
+        if args.limit > 0 && objects >= args.limit {
+            break;
+        }
+        tallies[0].add(&click);
+        tallies[0].ms += ms;
+        tallies[0].clicks += clicks;
+        tallies[1].add(&polygon);
+        tallies[2].add(&wand);
+    }
+    let result = serde_json::json!({
+        "click_segmentation": tallies[0].json(),
+        "polygon": tallies[1].json(),
+        "wand": tallies[2].json(),
+        "photos": jobs.len(),
+        "seconds": started.elapsed().as_secs_f64(),
+    });
+    if args.json {
+        return print_json(&result);
+    }
+    println!("{}", serde_json::to_string_pretty(&result)?);
+    Ok(())
+}

@@ -69,6 +69,8 @@ pub enum BenchCommand {
     SynthPreview(super::synth::SynthPreviewArgs),
     /// The Label workspace's intelligent scissors on one photo: per click and per cursor move.
     Scissors(super::label::ScissorsBenchArgs),
+    /// The annotation-effort benchmark: NoC@85 and NoC@90 per tool over a split's objects.
+    Clicks(super::label::ClicksBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -140,6 +142,7 @@ pub fn run_bench(cmd: &BenchCommand) -> anyhow::Result<()> {
         BenchCommand::TrainStep(a) => (a, true),
         BenchCommand::SynthPreview(a) => return super::synth::bench_preview(a),
         BenchCommand::Scissors(a) => return super::label::bench_scissors(a),
+        BenchCommand::Clicks(a) => return super::label::bench_clicks(a),
     };
     if args.batch == 0 || args.batch > 256 {
         bail!("--batch must be between 1 and 256, got {}", args.batch);

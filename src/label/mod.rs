@@ -9,11 +9,13 @@
 //!   [`vertices`]: picking and changing vertices, edges and whole instances under the pointer;
 //!   [`holes`]: cutting a hole into an instance; [`mask_edit`]: brush, eraser and magic wand, traced
 //!   back into polygons; [`scissors`]: the live wire that follows edges between clicks;
-//!   [`maxflow`]: Boykov–Kolmogorov minimum cuts; [`grabcut`]: click segmentation on them.
+//!   [`maxflow`]: Boykov–Kolmogorov minimum cuts; [`grabcut`]: click segmentation on them;
+//!   [`effort`]: the simulated users of the annotation-effort benchmark.
 
 pub mod autosave;
 pub mod draft;
 pub mod edit;
+pub mod effort;
 pub mod grabcut;
 pub mod history;
 pub mod holes;
