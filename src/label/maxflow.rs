@@ -23,6 +23,10 @@ pub struct Graph {
     /// The arc to the parent in its tree, [`TERMINAL`], or [`NONE`] (free).
     parent: Vec<u32>,
     in_sink_tree: Vec<bool>,
+    /// The adoption phase in which a node's `dist` (to its terminal) was last checked.
+    stamp: Vec<u32>,
+    dist: Vec<u32>,
+    time: u32,
     // Per arc.
     head: Vec<u32>,
     next: Vec<u32>,
@@ -38,6 +42,9 @@ impl Graph {
             terminal: vec![0.0; nodes],
             parent: vec![NONE; nodes],
             in_sink_tree: vec![false; nodes],
+            stamp: vec![0; nodes],
+            dist: vec![0; nodes],
+            time: 0,
             head: Vec::with_capacity(arcs_hint * 2),
             next: Vec::with_capacity(arcs_hint * 2),
             residual: Vec::with_capacity(arcs_hint * 2),
@@ -75,14 +82,39 @@ impl Graph {
     }
 
     /// Whether the chain of parents from `i` reaches a terminal (no freed node on the way).
-    fn origin_ok(&self, mut i: usize) -> bool {
-        loop {
-            match self.parent[i] {
-                TERMINAL => return true,
-                NONE => return false,
-                a => i = self.head[a as usize] as usize,
+    ///
+    /// Returns its distance to the terminal. The walk stops early at a node already checked in
+    /// this adoption phase (Kolmogorov's timestamps: a chain found valid stays valid until the next
+    /// augmentation, since new orphans only arise below freed nodes, whose chains were never
+    /// valid) and marks the nodes it passes, so each node is walked once per phase.
+    fn origin_distance(&mut self, j: usize) -> Option<u32> {
+        let mut steps = 0u32;
+        let mut k = j;
+        let total = loop {
+            if self.stamp[k] == self.time {
+                break steps + self.dist[k];
             }
+            match self.parent[k] {
+                TERMINAL => {
+                    self.stamp[k] = self.time;
+                    self.dist[k] = 1;
+                    break steps + 1;
+                }
+                NONE => return None,
+                a => {
+                    steps += 1;
+                    k = self.head[a as usize] as usize;
+                }
+            }
+        };
+        let (mut k, mut d) = (j, total);
+        while self.stamp[k] != self.time {
+            self.stamp[k] = self.time;
+            self.dist[k] = d;
+            d -= 1;
+            k = self.head[self.parent[k] as usize] as usize;
         }
+        Some(total)
     }
 
     /// Computes the maximum flow (= the minimum cut's capacity).
@@ -148,6 +180,7 @@ impl Graph {
         let m = meeting as usize;
         let source_end = self.head[m ^ 1] as usize;
         let sink_end = self.head[m] as usize;
+        self.time += 1;
         let mut bottleneck = self.residual[m];
         let mut i = source_end;
         loop {
@@ -233,8 +266,9 @@ impl Graph {
     fn adopt(&mut self, orphans: &mut Vec<usize>, active: &mut std::collections::VecDeque<usize>) {
         while let Some(o) = orphans.pop() {
             let sink_side = self.in_sink_tree[o];
+            // The nearest valid parent keeps the trees shallow.
+            let mut best: Option<(u32, u32)> = None;
             let mut a = self.first[o];
-            let mut adopted = false;
             while a != NONE {
                 let j = self.head[a as usize] as usize;
                 // Source tree: flow j → o (on a's sister); sink tree: o → j (on a).
@@ -246,16 +280,17 @@ impl Graph {
                 if usable
                     && self.parent[j] != NONE
                     && self.in_sink_tree[j] == sink_side
-                    && self.origin_ok(j)
-                    && !self.passes_through(j, o)
+                    && let Some(d) = self.origin_distance(j)
+                    && best.is_none_or(|(bd, _)| d < bd)
                 {
-                    self.parent[o] = a;
-                    adopted = true;
-                    break;
+                    best = Some((d, a));
                 }
                 a = self.next[a as usize];
             }
-            if adopted {
+            if let Some((d, a)) = best {
+                self.parent[o] = a;
+                self.stamp[o] = self.time;
+                self.dist[o] = d + 1;
                 continue;
             }
             // Free: neighbours that could reach `o` become active, children become orphans.
@@ -277,19 +312,6 @@ impl Graph {
                     }
                 }
                 a = self.next[a as usize];
-            }
-        }
-    }
-
-    /// Whether the chain of parents from `j` passes through `o` (which would make a cycle).
-    fn passes_through(&self, mut j: usize, o: usize) -> bool {
-        loop {
-            if j == o {
-                return true;
-            }
-            match self.parent[j] {
-                TERMINAL | NONE => return false,
-                a => j = self.head[a as usize] as usize,
             }
         }
     }
