@@ -13,7 +13,7 @@
 mod common;
 
 use std::io::{BufRead as _, BufReader, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -29,19 +29,6 @@ use segstudio::ui::workspace::WorkspaceId;
 const CHILD: &str = "SEGSTUDIO_LABEL_CHILD";
 const TEST: &str = "a_killed_studio_keeps_the_label_edit_it_reported_durable";
 const TRIANGLE: [[f32; 2]; 3] = [[100.0, 100.0], [300.0, 120.0], [180.0, 300.0]];
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
 
 /// The child: edits in the studio, announces the durable edit, and waits for the kill.
 fn child(project: PathBuf) -> ! {
@@ -131,10 +118,7 @@ fn a_killed_studio_keeps_the_label_edit_it_reported_durable() {
         child(PathBuf::from(project));
     }
     let dir = tempfile::tempdir().unwrap();
-    copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("projects/demo"),
-        dir.path(),
-    );
+    common::copy_demo_project(dir.path());
     let mut process = KillOnDrop(
         Command::new(std::env::current_exe().unwrap())
             .args(["--exact", TEST, "--nocapture", "--test-threads", "1"])

@@ -22,25 +22,9 @@ use segstudio::ui::StudioApp;
 use segstudio::ui::label::ToolKind;
 use segstudio::ui::workspace::WorkspaceId;
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// The demo project copied to `dir`, opened in the Label workspace on its first unlabelled photo.
 fn open_label(dir: &Path) -> Harness<'static, StudioApp> {
-    copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("projects/demo"),
-        dir,
-    );
+    common::copy_demo_project(dir);
     let args = StudioArgs {
         project: Some(dir.to_path_buf()),
         ..StudioArgs::default()

@@ -1,11 +1,6 @@
 //! The Synthesize workspace driven like a user would: moving a slider re-renders the preview (and
 //! the parameter reaches `project.ron`); a batch run cancelled from the status bar leaves no run
 //! behind, so nothing half-written is ever offered for training.
-#![expect(
-    clippy::unwrap_used,
-    reason = "a test that cannot set up fails loudly, which is what it should do"
-)]
-
 mod common;
 
 use common::ui::step_until;
@@ -19,24 +14,8 @@ use segstudio::ui::StudioApp;
 use segstudio::ui::jobs::JobKind;
 use segstudio::ui::workspace::WorkspaceId;
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 fn open_demo_copy(dir: &Path) -> Harness<'static, StudioApp> {
-    copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("projects/demo"),
-        dir,
-    );
+    common::copy_demo_project(dir);
     let args = StudioArgs {
         project: Some(dir.to_path_buf()),
         ..StudioArgs::default()

@@ -7,7 +7,7 @@
 
 pub mod ui;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use segstudio::label::LabelSession;
@@ -195,4 +195,26 @@ pub fn import_atwork_subset(
         simplify_px: 1.0,
     };
     import_into(project, &options).0
+}
+
+/// Copies the folder `from` into `to`, recursively.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A copy of the bundled demo project in `to`, for tests that change it.
+pub fn copy_demo_project(to: &Path) {
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("projects/demo"),
+        to,
+    );
 }
