@@ -549,3 +549,144 @@ fn click_segmentation_offers_the_block_and_enter_accepts_it() {
 fn segmentation_tool() -> segstudio::project::Tool {
     segstudio::project::Tool::ClickSegmentation
 }
+
+/// `project.ron` as the autosave wrote it, once everything is on disk.
+fn saved_project(
+    harness: &mut Harness<'_, StudioApp>,
+    dir: &Path,
+) -> segstudio::project::ProjectFile {
+    step_until(harness, "the autosave", |app| {
+        app.open.as_ref().unwrap().session.save_state().unsaved == 0
+    });
+    let path = dir.join("project.ron");
+    segstudio::project::parse_project_file(&std::fs::read_to_string(&path).unwrap(), &path).unwrap()
+}
+
+#[test]
+fn classes_are_added_renamed_and_deleted_with_their_instances_reassigned() {
+    use egui::accesskit::Role;
+    use egui_kittest::kittest::NodeT as _;
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = open_label(dir.path());
+    let first_id = harness
+        .state()
+        .open
+        .as_ref()
+        .unwrap()
+        .project()
+        .file()
+        .classes[0]
+        .id;
+    let last_id = harness
+        .state()
+        .open
+        .as_ref()
+        .unwrap()
+        .project()
+        .file()
+        .classes
+        .last()
+        .unwrap()
+        .id;
+
+    // Add: typed into the field, the Add button.
+    let field = harness.get_by_role_and_label(Role::TextInput, "New class");
+    field.focus();
+    field.type_text("gripper");
+    harness.run_steps(2);
+    harness.get_by_role_and_label(Role::Button, "Add").click();
+    harness.run_steps(2);
+    let file = saved_project(&mut harness, dir.path());
+    let gripper = file.classes.last().unwrap();
+    assert_eq!(
+        (gripper.name.as_str(), gripper.id),
+        ("gripper", last_id + 1)
+    );
+    assert_eq!(file.variants[0].labels.last().unwrap(), "gripper");
+
+    // Rename the first class through its row's context menu (its id stays).
+    let (first_name, second_id, second_name) = {
+        let classes = &harness
+            .state()
+            .open
+            .as_ref()
+            .unwrap()
+            .project()
+            .file()
+            .classes;
+        (
+            classes[0].name.clone(),
+            classes[1].id,
+            classes[1].name.clone(),
+        )
+    };
+    harness
+        .get_by_label(&format!("1 {first_name}"))
+        .click_secondary();
+    harness.run_steps(2);
+    harness.get_by_label("Edit class…").click();
+    harness.run_steps(2);
+    let name = harness.get_by_role_and_label(Role::TextInput, "Name");
+    name.focus();
+    harness.run_steps(1);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness
+        .get_by_role_and_label(Role::TextInput, "Name")
+        .type_text("black profile");
+    harness.run_steps(2);
+    harness
+        .get_by_role_and_label(Role::Button, "Rename")
+        .click();
+    harness.run_steps(2);
+    let file = saved_project(&mut harness, dir.path());
+    assert_eq!(
+        (file.classes[0].id, file.classes[0].name.as_str()),
+        (first_id, "black profile")
+    );
+    assert_eq!(file.variants[0].labels[0], "black profile");
+    harness.get_by_label("Close").click();
+    harness.run_steps(2);
+
+    // The second class is used by the demo's annotations: Delete waits for a class to move them
+    // to, then every instance of it is the first class and its id is retired.
+    let (used, first_use) = {
+        let project = harness.state().open.as_ref().unwrap().project();
+        (
+            project.class_use(second_id),
+            project.class_use(first_id).instances,
+        )
+    };
+    assert!(used.instances > 0, "the demo uses its second class");
+    harness
+        .get_by_label(&format!("2 {second_name}"))
+        .click_secondary();
+    harness.run_steps(2);
+    harness.get_by_label("Edit class…").click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .get_by_role_and_label(Role::Button, "Delete class")
+            .accesskit_node()
+            .is_disabled()
+    );
+    harness
+        .get_by_role_and_label(Role::ComboBox, "gets its instances")
+        .click();
+    harness.run_steps(2);
+    harness.get_by_label("black profile").click();
+    harness.run_steps(2);
+    harness
+        .get_by_role_and_label(Role::Button, "Delete class")
+        .click();
+    harness.run_steps(3);
+    let file = saved_project(&mut harness, dir.path());
+    assert!(file.classes.iter().all(|c| c.id != second_id));
+    assert_eq!(file.retired_class_ids, [second_id]);
+    let reopened = segstudio::project::Project::open(dir.path()).unwrap();
+    assert_eq!(reopened.class_use(second_id).instances, 0);
+    assert_eq!(
+        reopened.class_use(first_id).instances,
+        used.instances + first_use,
+        "every instance of {second_name:?} is the first class now, on disk"
+    );
+}

@@ -85,7 +85,7 @@ pub struct ClicksBenchArgs {
     /// Split whose annotated objects are labelled again.
     #[arg(long, default_value = "test", value_parser = super::formats::parse_split)]
     pub split: crate::project::Split,
-    /// At most this many objects (0: all).
+    /// Only the first this many photos of the split (0: all), for a quick look.
     #[arg(long, default_value_t = 0)]
     pub limit: usize,
     #[arg(long)]
@@ -142,6 +142,9 @@ pub fn bench_clicks(args: &ClicksBenchArgs) -> anyhow::Result<()> {
         }
         jobs.push(index);
     }
+    if args.limit > 0 {
+        jobs.truncate(args.limit);
+    }
     let started = Instant::now();
     // Per image: the photo, each object's visible pixels (painter's order), each tool's count.
     let per_image: Vec<Vec<ObjectEffort>> = jobs
@@ -177,7 +180,12 @@ pub fn bench_clicks(args: &ClicksBenchArgs) -> anyhow::Result<()> {
                         return None;
                     }
                     let (click, ms, clicks) = click_segmentation_effort(&photo, &truth, &targets);
-                    let polygon = polygon_effort(inst, &truth, &targets);
+                    // What the instances above hide of this one's outline is not its label either.
+                    let hidden: Vec<u8> = owner
+                        .iter()
+                        .map(|&o| u8::from(o != usize::MAX && o > k))
+                        .collect();
+                    let polygon = polygon_effort(inst, &truth, &hidden, &targets);
                     let wand = wand_effort(&photo, &truth, &targets);
                     Some((
                         [click[0], click[1]],
@@ -191,11 +199,7 @@ pub fn bench_clicks(args: &ClicksBenchArgs) -> anyhow::Result<()> {
         })
         .collect();
     let mut tallies: [ToolTally; 3] = Default::default();
-    for (objects, (click, polygon, wand, ms, clicks)) in per_image.into_iter().flatten().enumerate()
-    {
-        if args.limit > 0 && objects >= args.limit {
-            break;
-        }
+    for (click, polygon, wand, ms, clicks) in per_image.into_iter().flatten() {
         tallies[0].add(&click);
         tallies[0].ms += ms;
         tallies[0].clicks += clicks;

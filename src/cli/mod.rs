@@ -3,6 +3,7 @@
 //! Commands print a human summary, or one JSON object with `--json`. Errors go to stderr with a non-zero
 //! exit code and name the file and the problem.
 
+mod classes;
 mod dataset;
 mod drill;
 mod formats;
@@ -32,6 +33,9 @@ pub enum Command {
     /// Import an existing dataset into a project.
     #[command(subcommand)]
     Import(dataset::ImportCommand),
+    /// Edit the class list: list, add, rename, recolour, size, delete.
+    #[command(subcommand)]
+    Class(classes::ClassCommand),
     /// Export a project's annotations in a format other tools read.
     Export(formats::ExportArgs),
     /// Generate artificial images: the project's objects pasted on backgrounds, with exact labels.
@@ -80,6 +84,7 @@ pub fn run(command: Command) -> i32 {
         Command::Studio(_) => unreachable!("the studio is started by main"),
         Command::New(args) => dataset::new_project(&args),
         Command::Import(cmd) => dataset::import(&cmd),
+        Command::Class(cmd) => classes::class(&cmd),
         Command::Export(args) => formats::export(&args),
         Command::Synth(args) => synth::synth(&args),
         Command::Stats(args) => dataset::stats(&args),
@@ -127,8 +132,13 @@ fn is_cancelled(err: &anyhow::Error) -> bool {
     )
 }
 
-/// Prints a serialisable value as one line of JSON.
+/// Prints a serialisable value as one line of JSON. A reader that went away (`| head`) is not an
+/// error of the command: the work is done.
 fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string(value)?);
-    Ok(())
+    use std::io::Write as _;
+    let line = serde_json::to_string(value)?;
+    match writeln!(std::io::stdout().lock(), "{line}") {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => Err(err.into()),
+        _ => Ok(()),
+    }
 }

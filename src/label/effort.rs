@@ -208,8 +208,14 @@ pub fn click_segmentation_effort(
     (reached, ms, clicks.len())
 }
 
-/// Vertices of the coarsest Douglas–Peucker outline of the object that reaches each IoU.
-pub fn polygon_effort(inst: &Instance, truth: &FullMask, targets: &[f64]) -> Vec<usize> {
+/// Vertices of the coarsest Douglas–Peucker outline of the object that reaches each IoU. The
+/// outline is scored as it labels pixels: less what `hidden` (1 = under an instance above) covers.
+pub fn polygon_effort(
+    inst: &Instance,
+    truth: &FullMask,
+    hidden: &[u8],
+    targets: &[f64],
+) -> Vec<usize> {
     let (w, h) = (truth.width as u32, truth.height as u32);
     let tolerances = [
         32.0, 24.0, 16.0, 12.0, 8.0, 6.0, 4.0, 3.0, 2.0, 1.5, 1.0, 0.7, 0.5,
@@ -228,7 +234,11 @@ pub fn polygon_effort(inst: &Instance, truth: &FullMask, targets: &[f64]) -> Vec
                         vertices += hole.len();
                     }
                 }
-                if FullMask::of_instance(&simplified, w, h).iou(truth) >= t {
+                let mut labelled = FullMask::of_instance(&simplified, w, h);
+                for (l, &h) in labelled.data.iter_mut().zip(hidden) {
+                    *l &= 1 - h;
+                }
+                if labelled.iou(truth) >= t {
                     return vertices.min(MAX_ACTIONS);
                 }
             }
@@ -338,7 +348,30 @@ mod tests {
             tool: Tool::Polygon,
         };
         let truth = FullMask::of_instance(&inst, 160, 120);
-        assert_eq!(polygon_effort(&inst, &truth, &[0.85, 0.9]), [4, 4]);
+        let nothing_above = vec![0u8; 160 * 120];
+        assert_eq!(
+            polygon_effort(&inst, &truth, &nothing_above, &[0.85, 0.9]),
+            [4, 4]
+        );
+        // With its right half under another instance, the visible half is a rectangle too, and
+        // the full square's outline labels exactly it.
+        let mut right_half = nothing_above.clone();
+        let mut visible = truth.clone();
+        for y in 0..120 {
+            for x in 70..160 {
+                right_half[y * 160 + x] = 1;
+                visible.data[y * 160 + x] = 0;
+            }
+        }
+        assert_eq!(
+            polygon_effort(&inst, &visible, &right_half, &[0.85, 0.9]),
+            [4, 4]
+        );
+        assert_eq!(
+            polygon_effort(&inst, &visible, &nothing_above, &[0.85, 0.9]),
+            [20, 20],
+            "the whole square against its visible half is IoU 0.5 at any tolerance"
+        );
         let mut rgb = vec![60u8; 160 * 120 * 3];
         for y in 30..90 {
             for x in 40..100 {

@@ -196,7 +196,29 @@ impl Mixture {
 }
 
 /// The object the clicks say, as a mask over its window; `None` without a positive click.
+///
+/// An object that reaches the window's ring (it is bigger than the clicks' box plus the margin)
+/// is cut again in a window twice as wide, twice at most.
 pub fn segment(photo: &Photo, clicks: &[Click], settings: &ClickSettings) -> Option<MaskRegion> {
+    let mut margin = settings.margin;
+    for _ in 0..2 {
+        let (region, touches_ring) = segment_in_window(photo, clicks, settings, margin)?;
+        if !touches_ring {
+            return Some(region);
+        }
+        margin *= 2.0;
+    }
+    segment_in_window(photo, clicks, settings, margin).map(|(region, _)| region)
+}
+
+/// One cut in the window of `margin` around the clicks; also says whether the object reaches the
+/// window's ring where that is not the photo's edge.
+fn segment_in_window(
+    photo: &Photo,
+    clicks: &[Click],
+    settings: &ClickSettings,
+    margin: f32,
+) -> Option<(MaskRegion, bool)> {
     let positives: Vec<Point> = clicks.iter().filter(|c| c.positive).map(|c| c.at).collect();
     if positives.is_empty() {
         return None;
@@ -210,7 +232,7 @@ pub fn segment(photo: &Photo, clicks: &[Click], settings: &ClickSettings) -> Opt
             b[3].max(c.at[1]),
         ];
     }
-    let m = settings.margin;
+    let m = margin;
     let mut region = MaskRegion::empty(
         [b[0] - m, b[1] - m, b[2] + m, b[3] + m],
         (photo.width, photo.height),
@@ -230,6 +252,7 @@ pub fn segment(photo: &Photo, clicks: &[Click], settings: &ClickSettings) -> Opt
     let pixels: Vec<[f64; 3]> = (0..w * h).map(|i| colour(i % w, i / w)).collect();
     // Hard constraints: 1 object, 2 background, 0 free.
     let mut hard = vec![0u8; w * h];
+
     let border_is_photo_edge = [
         region.x0 == 0,
         region.y0 == 0,
@@ -344,10 +367,12 @@ pub fn segment(photo: &Photo, clicks: &[Click], settings: &ClickSettings) -> Opt
         }
         graph.max_flow();
         let next: Vec<bool> = (0..w * h).map(|i| graph.is_source_side(i)).collect();
-        if next == object {
+        let changed = next.iter().zip(&object).filter(|(a, b)| a != b).count();
+        object = next;
+        // Another round would move less than a pixel in a thousand: stop (most of the time).
+        if changed <= w * h / 1000 {
             break;
         }
-        object = next;
     }
     // Keep what is connected (4-neighbours) to a positive click.
     let mut keep = vec![false; w * h];
@@ -386,10 +411,19 @@ pub fn segment(photo: &Photo, clicks: &[Click], settings: &ClickSettings) -> Opt
             visit(i + w);
         }
     }
+    let touches_ring = (0..w * h).any(|i| {
+        // The ring itself is hard background: an object that reaches it shows one pixel inside.
+        let (x, y) = (i % w, i / w);
+        keep[i]
+            && ((x == 1 && !border_is_photo_edge[0])
+                || (y == 1 && !border_is_photo_edge[1])
+                || (x + 2 == w && !border_is_photo_edge[2])
+                || (y + 2 == h && !border_is_photo_edge[3]))
+    });
     for (d, k) in region.data.iter_mut().zip(keep) {
         *d = u8::from(k);
     }
-    (region.area() > 0).then_some(region)
+    (region.area() > 0).then_some((region, touches_ring))
 }
 
 #[cfg(test)]

@@ -13,6 +13,41 @@ const NONE: u32 = u32::MAX;
 /// The parent "arc" of a node joined straight to its terminal.
 const TERMINAL: u32 = u32::MAX - 1;
 
+/// The active nodes, each queued at most once (a node freed and re-reached is not scanned twice).
+struct ActiveQueue {
+    queue: std::collections::VecDeque<usize>,
+    queued: Vec<bool>,
+}
+
+impl ActiveQueue {
+    fn new(nodes: usize) -> Self {
+        Self {
+            queue: std::collections::VecDeque::new(),
+            queued: vec![false; nodes],
+        }
+    }
+
+    fn push_back(&mut self, i: usize) {
+        if !self.queued[i] {
+            self.queued[i] = true;
+            self.queue.push_back(i);
+        }
+    }
+
+    fn push_front(&mut self, i: usize) {
+        if !self.queued[i] {
+            self.queued[i] = true;
+            self.queue.push_front(i);
+        }
+    }
+
+    fn pop_front(&mut self) -> Option<usize> {
+        let i = self.queue.pop_front()?;
+        self.queued[i] = false;
+        Some(i)
+    }
+}
+
 /// A graph for one cut.
 #[derive(Clone, Debug, Default)]
 pub struct Graph {
@@ -120,7 +155,7 @@ impl Graph {
     /// Computes the maximum flow (= the minimum cut's capacity).
     pub fn max_flow(&mut self) -> f64 {
         let n = self.nodes();
-        let mut active: std::collections::VecDeque<usize> = std::collections::VecDeque::new();
+        let mut active = ActiveQueue::new(n);
         for i in 0..n {
             if self.terminal[i] > 0.0 {
                 self.parent[i] = TERMINAL;
@@ -263,7 +298,7 @@ impl Graph {
     }
 
     /// Finds each orphan a new parent in its tree, or frees it (and orphans its children).
-    fn adopt(&mut self, orphans: &mut Vec<usize>, active: &mut std::collections::VecDeque<usize>) {
+    fn adopt(&mut self, orphans: &mut Vec<usize>, active: &mut ActiveQueue) {
         while let Some(o) = orphans.pop() {
             let sink_side = self.in_sink_tree[o];
             // The nearest valid parent keeps the trees shallow.

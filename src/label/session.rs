@@ -10,7 +10,8 @@ use std::collections::HashMap;
 
 use super::autosave::{Autosave, AutosaveOptions, Payload, SaveReport, SaveTarget, Waker};
 use super::history::{Edit, History};
-use crate::project::{AnnotationState, Instance, Project, ProjectError};
+use crate::project::classes::{ClassChange, ClassError};
+use crate::project::{AnnotationState, ClassId, Instance, Project, ProjectError};
 
 /// Why an edit was refused; the project is unchanged.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +24,8 @@ pub enum EditError {
     Broken { image: String, reason: String },
     #[error(transparent)]
     Invalid(#[from] ProjectError),
+    #[error(transparent)]
+    Class(#[from] ClassError),
 }
 
 /// Edit state of one image.
@@ -214,6 +217,68 @@ impl LabelSession {
         self.project.replace_classes(classes, variants)?;
         self.project_changed();
         Ok(())
+    }
+
+    /// Changes the class list and autosaves `project.ron`; returns what happened, in words. A delete
+    /// with reassignment first gives every instance of the class the other one, as one undoable
+    /// edit per image.
+    pub fn change_class(&mut self, change: ClassChange) -> Result<String, EditError> {
+        let name_of = |p: &Project, id: ClassId| p.class(id).map(|c| c.name.clone());
+        let before = self.project.file().clone();
+        let summary = match change {
+            ClassChange::Add { name } => {
+                let id = self.project.add_class(&name)?;
+                format!(
+                    "Added class {:?} (id {id})",
+                    name_of(&self.project, id).unwrap_or(name)
+                )
+            }
+            ClassChange::Rename { id, name } => {
+                let old = name_of(&self.project, id).ok_or(ClassError::NoSuchClass(id))?;
+                self.project.rename_class(id, &name)?;
+                format!("Renamed {old:?} to {:?}", name.trim())
+            }
+            ClassChange::Recolour { id, color } => {
+                self.project.recolour_class(id, color)?;
+                format!(
+                    "Recoloured {:?}",
+                    name_of(&self.project, id).unwrap_or_default()
+                )
+            }
+            ClassChange::SetSize { id, size } => {
+                self.project.set_class_size(id, size)?;
+                format!(
+                    "Set the size of {:?}",
+                    name_of(&self.project, id).unwrap_or_default()
+                )
+            }
+            ClassChange::Delete { id, reassign } => {
+                let used = self.project.check_class_delete(id, reassign)?;
+                let name = name_of(&self.project, id).unwrap_or_default();
+                if let Some(to) = reassign {
+                    for &image in &used.images {
+                        self.edit(image, "Reassign class", |list| {
+                            for inst in list.iter_mut().filter(|i| i.class_id == id) {
+                                inst.class_id = to;
+                            }
+                        })?;
+                    }
+                }
+                self.project.remove_unused_class(id)?;
+                match reassign.and_then(|to| name_of(&self.project, to)) {
+                    Some(to) if used.instances > 0 => format!(
+                        "Deleted class {name:?}; its {} instance(s) in {} image(s) are {to:?} now",
+                        used.instances,
+                        used.images.len()
+                    ),
+                    _ => format!("Deleted class {name:?}"),
+                }
+            }
+        };
+        if *self.project.file() != before {
+            self.project_changed();
+        }
+        Ok(summary)
     }
 
     /// Marks image `index` done or not and autosaves `project.ron`.

@@ -10,6 +10,7 @@
 //! Opening a project never fails because of one bad annotation file: that image is marked broken with
 //! the reason and its file is left untouched. Every write is atomic ([`fsio`]).
 
+pub mod classes;
 pub mod fsio;
 pub mod preset;
 pub mod runs;
@@ -226,6 +227,7 @@ impl Project {
                 images: Vec::new(),
                 import: ImportSettings::default(),
                 synth: crate::synth::SynthParams::default(),
+                retired_class_ids: Vec::new(),
             },
             annotations: Vec::new(),
         };
@@ -376,38 +378,6 @@ impl Project {
     pub(crate) fn add_image(&mut self, entry: ImageEntry, state: AnnotationState) {
         self.file.images.push(entry);
         self.annotations.push(state);
-    }
-
-    /// Adds a class named `name` with the next free id and a VOC-colormap colour: the `full` variant
-    /// gets a label for it, every other variant ignores it until the user groups it. Not saved.
-    pub fn add_class(&mut self, name: &str) -> Result<ClassId, ProjectError> {
-        let path = self.root.join(PROJECT_FILE);
-        let next = self.file.classes.iter().map(|c| c.id).max().unwrap_or(0) + 1;
-        if next > MAX_CLASS_ID {
-            return Err(ProjectError::Invalid {
-                path,
-                problems: vec![format!(
-                    "cannot add class {name:?}: ids 1..={MAX_CLASS_ID} are all taken"
-                )],
-            });
-        }
-        let mut classes = self.file.classes.clone();
-        classes.push(ClassDef {
-            id: next,
-            name: name.to_owned(),
-            color: crate::formats::palette::voc_colormap()[usize::from(next)],
-            size_mm: None,
-        });
-        let mut variants = self.file.variants.clone();
-        for variant in &mut variants {
-            if variant.name == FULL_VARIANT {
-                *variant = preset::full_variant(&classes);
-            } else {
-                variant.mapping.insert(next, VariantTarget::Ignore);
-            }
-        }
-        self.replace_classes(classes, variants)?;
-        Ok(next)
     }
 
     /// Replaces the synthesis parameters without saving.

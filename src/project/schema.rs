@@ -54,6 +54,10 @@ pub struct ProjectFile {
     /// Parameters of the Synthesize workspace (what its next run and preview use).
     #[serde(default)]
     pub synth: crate::synth::SynthParams,
+    /// Ids of deleted classes: never given to another class, so that old runs, exports and
+    /// annotation files keep meaning what they meant.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retired_class_ids: Vec<ClassId>,
 }
 
 /// One object class.

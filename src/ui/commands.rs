@@ -379,4 +379,6 @@ pub enum Command {
     },
     /// Replace the synthesis parameters (the Synthesize workspace saves its edits this way).
     SetSynthParams(Box<crate::synth::SynthParams>),
+    /// Add, rename, recolour, size or delete a class.
+    ChangeClass(crate::project::classes::ClassChange),
 }

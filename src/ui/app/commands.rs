@@ -52,6 +52,18 @@ impl StudioApp {
                     self.toasts.error(err.to_string());
                 }
             }
+            Command::ChangeClass(change) => {
+                use crate::project::classes::ClassChange;
+                if let Some(open) = &mut self.open {
+                    // A colour picker sends a change per frame while dragged: no toast for those.
+                    let quiet = matches!(change, ClassChange::Recolour { .. });
+                    match open.session.change_class(change) {
+                        Ok(summary) if !quiet => self.toasts.info(summary),
+                        Ok(_) => {}
+                        Err(err) => self.toasts.error(err.to_string()),
+                    }
+                }
+            }
             Command::AddPhotos { paths, split } => self.start_photo_import(ctx, paths, split),
             Command::ShowDialog(dialog) => {
                 self.forms.problem = None;

@@ -7,6 +7,7 @@
 
 mod actions;
 mod canvas;
+mod class_editor;
 mod click_worker;
 mod panel;
 mod pixels;
@@ -17,6 +18,7 @@ pub use actions::{LabelAction, ToolKind};
 pub use canvas::Canvas;
 
 use canvas::CanvasInput;
+pub use class_editor::ClassEditor;
 use visibility::Visibility;
 
 use crate::label::InstanceEdit;
@@ -36,6 +38,8 @@ pub struct LabelWorkspace {
     tools_image: Option<usize>,
     /// Hidden and locked instances and classes.
     pub visibility: Visibility,
+    /// The class being renamed, resized or deleted, and the name of the next one.
+    pub class_editor: ClassEditor,
 }
 
 impl Default for LabelWorkspace {
@@ -47,6 +51,7 @@ impl Default for LabelWorkspace {
             active_class: None,
             tools_image: None,
             visibility: Visibility::default(),
+            class_editor: ClassEditor::default(),
         }
     }
 }
@@ -307,15 +312,7 @@ impl Workspace for LabelWorkspace {
             .resizable(true)
             .default_size(250.0)
             .show(ui, |ui| {
-                panel::side_ui(
-                    ui,
-                    cx.open,
-                    self.tool,
-                    class,
-                    &mut self.active_class,
-                    &mut self.visibility,
-                    cx.commands,
-                );
+                panel::side_ui(ui, cx.open, class, self, cx.commands);
             });
         egui::CentralPanel::default().show(ui, |ui| {
             self.toolbar_ui(ui, cx.commands);

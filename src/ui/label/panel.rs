@@ -1,23 +1,24 @@
 //! The Label workspace's side panel: what the active tool does, the classes (the one new instances
 //! get, with their hotkeys), and the instances of the photo (select, class, order, delete).
 
-use super::ToolKind;
-use super::visibility::Visibility;
 use crate::label::InstanceEdit;
 use crate::project::ClassId;
 use crate::ui::commands::{Action, AppAction, Command, action_button};
 use crate::ui::widgets::swatch;
 use crate::ui::workspace::OpenProject;
 
+/// The panel; `drawing` is the class new instances get.
 pub fn side_ui(
     ui: &mut egui::Ui,
     open: &OpenProject,
-    tool: ToolKind,
     drawing: Option<ClassId>,
-    active_class: &mut Option<ClassId>,
-    visibility: &mut Visibility,
+    workspace: &mut super::LabelWorkspace,
     commands: &mut Vec<Command>,
 ) {
+    let tool = workspace.tool;
+    let active_class = &mut workspace.active_class;
+    let visibility = &mut workspace.visibility;
+    let editor = &mut workspace.class_editor;
     commands.extend(action_button(
         ui,
         Action::App(AppAction::AddPhotos),
@@ -65,10 +66,15 @@ pub fn side_ui(
                         "  ".to_owned()
                     };
                     let response = ui
-                        .selectable_label(drawing == Some(class.id), format!("{hotkey}{}", class.name))
+                        .selectable_label(
+                            drawing == Some(class.id),
+                            format!("{hotkey}{}", class.name),
+                        )
                         .on_hover_text(
-                            "New instances get this class; with an instance selected, it gets it too",
+                            "New instances get this class; with an instance selected, it gets it \
+                             too. Right-click to rename, recolour, size or delete it",
                         );
+                    response.context_menu(|ui| editor.menu_ui(ui, class));
                     if let Some(lock) = toggles(
                         ui,
                         visibility.class_hidden(class.id),
@@ -94,6 +100,7 @@ pub fn side_ui(
                 });
             }
         });
+    editor.ui(ui, project, commands);
     ui.separator();
     ui.heading("Instances");
     let Some(image) = open.selection.image else {
