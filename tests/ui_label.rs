@@ -594,7 +594,9 @@ fn classes_are_added_renamed_and_deleted_with_their_instances_reassigned() {
     field.focus();
     field.type_text("gripper");
     harness.run_steps(2);
-    harness.get_by_role_and_label(Role::Button, "Add").click();
+    harness
+        .get_by_role_and_label(Role::Button, "Add class")
+        .click();
     harness.run_steps(2);
     let file = saved_project(&mut harness, dir.path());
     let gripper = file.classes.last().unwrap();

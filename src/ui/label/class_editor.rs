@@ -63,13 +63,13 @@ impl ClassEditor {
                 .add(
                     egui::TextEdit::singleline(&mut self.new_name)
                         .hint_text("name")
-                        .desired_width(ui.available_width() - 50.0),
+                        .desired_width(ui.available_width() - 80.0),
                 )
                 .labelled_by(label.id);
             let typed = !self.new_name.trim().is_empty();
             let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             let add = ui
-                .add_enabled(typed, egui::Button::new("Add"))
+                .add_enabled(typed, egui::Button::new("Add class"))
                 .on_hover_text(
                     "Add a class with the next free id; `full` gets a label for it, \
                                 the other variants ignore it until you group it (Dataset)",
