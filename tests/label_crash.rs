@@ -85,14 +85,7 @@ fn child(project: PathBuf) -> ! {
         session.generation(index) > 0
             && session.durable_generation(index) >= session.generation(index)
     });
-    let file = harness
-        .state()
-        .open
-        .as_ref()
-        .unwrap()
-        .project()
-        .file()
-        .images[index]
+    let file = common::ui::project(&harness).file().images[index]
         .file
         .clone();
     println!("DURABLE {file}");

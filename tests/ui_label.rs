@@ -145,15 +145,7 @@ fn polygon_by_clicks_undo_redo_hotkey_and_vertex_editing_reach_the_file() {
     for (got, want) in outer.iter().zip(corners) {
         assert!(near(*got, want), "{got:?} vs {want:?}");
     }
-    let first_class = harness
-        .state()
-        .open
-        .as_ref()
-        .unwrap()
-        .project()
-        .file()
-        .classes[0]
-        .id;
+    let first_class = common::ui::project(&harness).file().classes[0].id;
     assert_eq!(instances[0].class_id, first_class);
 
     // Undo removes it from the file, redo brings it back.
@@ -175,15 +167,7 @@ fn polygon_by_clicks_undo_redo_hotkey_and_vertex_editing_reach_the_file() {
     );
     harness.key_press(Key::Num3);
     harness.run_steps(2);
-    let third = harness
-        .state()
-        .open
-        .as_ref()
-        .unwrap()
-        .project()
-        .file()
-        .classes[2]
-        .id;
+    let third = common::ui::project(&harness).file().classes[2].id;
     assert_eq!(saved(&mut harness)[0].class_id, third);
 
     // Dragging the middle of the first edge inserts a vertex there and moves it.
@@ -210,15 +194,7 @@ fn polygon_by_clicks_undo_redo_hotkey_and_vertex_editing_reach_the_file() {
 fn photos_added_through_the_dialog_arrive_selected() {
     let dir = tempfile::tempdir().unwrap();
     let mut harness = open_label(dir.path().join("project").as_path());
-    let before = harness
-        .state()
-        .open
-        .as_ref()
-        .unwrap()
-        .project()
-        .file()
-        .images
-        .len();
+    let before = common::ui::project(&harness).file().images.len();
     let shots = dir.path().join("shots");
     std::fs::create_dir_all(&shots).unwrap();
     for (i, shade) in [30u8, 140].into_iter().enumerate() {
@@ -568,21 +544,8 @@ fn classes_are_added_renamed_and_deleted_with_their_instances_reassigned() {
     use egui_kittest::kittest::NodeT as _;
     let dir = tempfile::tempdir().unwrap();
     let mut harness = open_label(dir.path());
-    let first_id = harness
-        .state()
-        .open
-        .as_ref()
-        .unwrap()
-        .project()
-        .file()
-        .classes[0]
-        .id;
-    let last_id = harness
-        .state()
-        .open
-        .as_ref()
-        .unwrap()
-        .project()
+    let first_id = common::ui::project(&harness).file().classes[0].id;
+    let last_id = common::ui::project(&harness)
         .file()
         .classes
         .last()
@@ -608,14 +571,7 @@ fn classes_are_added_renamed_and_deleted_with_their_instances_reassigned() {
 
     // Rename the first class through its row's context menu (its id stays).
     let (first_name, second_id, second_name) = {
-        let classes = &harness
-            .state()
-            .open
-            .as_ref()
-            .unwrap()
-            .project()
-            .file()
-            .classes;
+        let classes = &common::ui::project(&harness).file().classes;
         (
             classes[0].name.clone(),
             classes[1].id,
@@ -652,7 +608,7 @@ fn classes_are_added_renamed_and_deleted_with_their_instances_reassigned() {
     // The second class is used by the demo's annotations: Delete waits for a class to move them
     // to, then every instance of it is the first class and its id is retired.
     let (used, first_use) = {
-        let project = harness.state().open.as_ref().unwrap().project();
+        let project = common::ui::project(&harness);
         (
             project.class_use(second_id),
             project.class_use(first_id).instances,

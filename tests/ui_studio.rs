@@ -119,7 +119,7 @@ fn broken_annotation_is_marked_and_the_rest_loads() {
     )
     .unwrap();
     let harness = open_studio(dir.path());
-    let project = harness.state().open.as_ref().unwrap().project();
+    let project = common::ui::project(&harness);
     assert_eq!(project.status(0), ImageStatus::Labelled);
     assert_eq!(project.status(1), ImageStatus::Unlabelled);
     assert_eq!(project.status(2), ImageStatus::Broken);
@@ -200,7 +200,7 @@ fn import_from_the_start_screen_creates_and_opens_the_project() {
             .as_ref()
             .is_some_and(|o| o.project().file().images.len() == 3)
     });
-    let project = harness.state().open.as_ref().unwrap().project();
+    let project = common::ui::project(&harness);
     assert!((0..3).all(|i| project.status(i) == ImageStatus::Labelled));
     assert_eq!(project.instances(0)[0].class_id, 6);
     let toasts = harness.state().toasts.texts().join("\n");
@@ -336,7 +336,7 @@ fn an_import_running_while_an_image_is_edited_keeps_the_edit_and_a_second_import
             }) && !app.jobs.is_running(JobKind::Import)
         },
     );
-    let project = harness.state().open.as_ref().unwrap().project();
+    let project = common::ui::project(&harness);
     let ids: Vec<u32> = project.instances(0).iter().map(|i| i.id).collect();
     assert_eq!(ids, [2], "the edit made during the import is kept");
     let reopened = Project::open(dir.path()).unwrap();
@@ -485,18 +485,7 @@ fn the_status_bar_lists_a_running_import_and_cancels_it() {
         !toasts.contains("failed"),
         "a cancel is not a failure: {toasts}"
     );
-    assert_eq!(
-        harness
-            .state()
-            .open
-            .as_ref()
-            .unwrap()
-            .project()
-            .file()
-            .images
-            .len(),
-        1
-    );
+    assert_eq!(common::ui::project(&harness).file().images.len(), 1);
     let reopened = Project::open(dir.path()).unwrap();
     assert_eq!(reopened.file().images.len(), 1);
     assert_eq!(

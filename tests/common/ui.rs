@@ -31,3 +31,13 @@ pub fn type_into(harness: &mut Harness<'_, StudioApp>, field: &str, text: &str) 
     harness.get_by_label(field).type_text(text);
     harness.run_steps(1);
 }
+
+/// The open project (the test has opened one).
+pub fn project<'a>(harness: &'a Harness<'_, StudioApp>) -> &'a segstudio::project::Project {
+    harness
+        .state()
+        .open
+        .as_ref()
+        .expect("a project is open")
+        .project()
+}
