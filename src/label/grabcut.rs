@@ -252,7 +252,6 @@ fn segment_in_window(
     let pixels: Vec<[f64; 3]> = (0..w * h).map(|i| colour(i % w, i / w)).collect();
     // Hard constraints: 1 object, 2 background, 0 free.
     let mut hard = vec![0u8; w * h];
-
     let border_is_photo_edge = [
         region.x0 == 0,
         region.y0 == 0,
@@ -411,15 +410,13 @@ fn segment_in_window(
             visit(i + w);
         }
     }
-    let touches_ring = (0..w * h).any(|i| {
-        // The ring itself is hard background: an object that reaches it shows one pixel inside.
-        let (x, y) = (i % w, i / w);
-        keep[i]
-            && ((x == 1 && !border_is_photo_edge[0])
-                || (y == 1 && !border_is_photo_edge[1])
-                || (x + 2 == w && !border_is_photo_edge[2])
-                || (y + 2 == h && !border_is_photo_edge[3]))
-    });
+    // The ring itself is hard background: an object that reaches it shows one pixel inside.
+    let column = |x: usize| (0..h).any(|y| keep[y * w + x]);
+    let row = |y: usize| keep[y * w..(y + 1) * w].contains(&true);
+    let touches_ring = (!border_is_photo_edge[0] && column(1))
+        || (!border_is_photo_edge[1] && row(1))
+        || (!border_is_photo_edge[2] && column(w - 2))
+        || (!border_is_photo_edge[3] && row(h - 2));
     for (d, k) in region.data.iter_mut().zip(keep) {
         *d = u8::from(k);
     }

@@ -8,7 +8,7 @@ use crate::project::{ClassDef, ClassId, ObjectSize, Project};
 use crate::ui::commands::Command;
 
 /// The class being edited, with the form's fields.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 struct Editing {
     id: ClassId,
     name: String,
@@ -27,11 +27,6 @@ pub struct ClassEditor {
 }
 
 impl ClassEditor {
-    /// The id of the class whose form is open.
-    pub fn editing(&self) -> Option<ClassId> {
-        self.editing.as_ref().map(|e| e.id)
-    }
-
     /// Opens the form for `class`.
     pub fn edit(&mut self, class: &ClassDef) {
         let size = class.size_mm;
