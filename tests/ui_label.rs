@@ -648,3 +648,46 @@ fn classes_are_added_renamed_and_deleted_with_their_instances_reassigned() {
         "every instance of {second_name:?} is the first class now, on disk"
     );
 }
+
+#[test]
+fn a_photo_wider_than_the_largest_texture_is_shown_in_tiles() {
+    use segstudio::project::ImageEntry;
+    use segstudio::ui::widgets::PhotoState;
+    // egui assumes 2048-pixel textures until a backend says more (kittest never does), and refuses
+    // larger ones in debug builds: the photo and its fill must arrive as two tiles each.
+    let (dir, mut project) = common::tiny_project(0);
+    image::RgbImage::from_pixel(2100, 40, image::Rgb([90, 90, 90]))
+        .save(dir.path().join("images").join("wide.png"))
+        .unwrap();
+    project.push_image(ImageEntry {
+        file: "wide.png".into(),
+        width: 2100,
+        height: 40,
+        split: None,
+        done: false,
+    });
+    project.save_project_file().unwrap();
+    common::label(project, &[(0, vec![common::nut(1, 2060.0)])]);
+    let args = StudioArgs {
+        project: Some(dir.path().to_path_buf()),
+        image: Some("wide.png".into()),
+        workspace: Some("label".into()),
+        ..StudioArgs::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1360.0, 860.0))
+        .build_eframe(move |cc| StudioApp::new(cc, args));
+    step_until(&mut harness, "the wide photo on the canvas", |app| {
+        app.workspaces.label.canvas.is_showing(0)
+    });
+    harness.run_steps(2);
+    let open = harness.state_mut().open.as_mut().unwrap();
+    let path = open.project().image_path(0);
+    match open.images.photo(0, || path) {
+        PhotoState::Ready(texture) => {
+            assert_eq!(texture.tile_count(), 2);
+            assert_eq!(texture.size(), [2100, 40]);
+        }
+        _ => panic!("the photo is not decoded"),
+    }
+}

@@ -9,7 +9,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use super::{ExportReport, ExportRun, run_export};
-use crate::geometry::paint_polygon;
+use crate::geometry::{fill_polygon_spans_in, paint_polygon};
 use crate::imageio::encode_label_png;
 use crate::progress::Progress;
 use crate::project::fsio::atomic_write;
@@ -25,7 +25,15 @@ pub fn render_label_map(
     width: u32,
     height: u32,
 ) -> Vec<u8> {
-    let mut labels = vec![0u8; width as usize * height as usize];
+    render_label_region(instances, variant, [0, 0, width, height])
+}
+
+/// The label map of the pixel window `[x0, y0, x1, y1)` alone, row-major, `(x1 - x0) × (y1 - y0)`:
+/// exactly those pixels of [`render_label_map`] (the viewer redraws an edited region this way).
+pub fn render_label_region(instances: &[Instance], variant: &Variant, window: [u32; 4]) -> Vec<u8> {
+    let [x0, y0, x1, y1] = window;
+    let width = x1.saturating_sub(x0) as usize;
+    let mut labels = vec![0u8; width * y1.saturating_sub(y0) as usize];
     let mut order: Vec<&Instance> = instances.iter().collect();
     order.sort_by_key(|inst| inst.order);
     for inst in order {
@@ -36,7 +44,20 @@ pub fn render_label_map(
         };
         // Parts are painted one by one: two parts of an instance never cancel out where they nest.
         for part in &inst.parts {
-            paint_polygon(part.rings(), &mut labels, width, height, value);
+            // A part wholly outside the window costs only its bounds (the viewer's small regions);
+            // every ring counts, as the even-odd rule paints a stray hole too.
+            let outside = part.rings().all(|ring| {
+                crate::geometry::bounds(ring).is_none_or(|[bx0, by0, bx1, by1]| {
+                    bx1 < x0 as f32 || by1 < y0 as f32 || bx0 > x1 as f32 || by0 > y1 as f32
+                })
+            });
+            if outside {
+                continue;
+            }
+            fill_polygon_spans_in(part.rings(), window, |y, xs, xe| {
+                let row = (y - y0) as usize * width;
+                labels[row + (xs - x0) as usize..row + (xe - x0) as usize].fill(value);
+            });
         }
     }
     labels

@@ -25,7 +25,7 @@ pub mod yolo;
 pub use cityscapes::export_cityscapes;
 pub use coco::export_coco;
 pub use labelme_export::export_labelme;
-pub use masks::{export_masks, render_instance_map, render_label_map};
+pub use masks::{export_masks, render_instance_map, render_label_map, render_label_region};
 pub use voc::export_voc;
 pub use yolo::export_yolo;
 

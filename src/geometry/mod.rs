@@ -10,7 +10,7 @@ mod raster;
 mod simplify;
 
 pub use contour::{LabelComponent, trace_label_components};
-pub use raster::{fill_polygon_spans, paint_polygon};
+pub use raster::{fill_polygon_spans, fill_polygon_spans_in, paint_polygon};
 pub use simplify::{MIN_SIMPLIFIED_IOU, simplify_chain, simplify_faithfully, simplify_ring};
 
 /// A point in image coordinates (pixels; see the module docs for the convention).

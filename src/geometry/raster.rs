@@ -20,8 +20,20 @@ pub fn fill_polygon_spans<'a>(
     rings: impl IntoIterator<Item = &'a [Point]>,
     width: u32,
     height: u32,
+    span: impl FnMut(u32, u32, u32),
+) {
+    fill_polygon_spans_in(rings, [0, 0, width, height], span);
+}
+
+/// [`fill_polygon_spans`] clipped to the pixel window `[x0, y0, x1, y1)` (image coordinates, as
+/// are the spans): the same pixels as the whole image's spans cut to the window, so a region
+/// redrawn on its own matches the full rasterisation exactly.
+pub fn fill_polygon_spans_in<'a>(
+    rings: impl IntoIterator<Item = &'a [Point]>,
+    window: [u32; 4],
     mut span: impl FnMut(u32, u32, u32),
 ) {
+    let [wx0, wy0, wx1, wy1] = window;
     let mut edges: Vec<Edge> = Vec::new();
     for ring in rings {
         let n = ring.len();
@@ -53,17 +65,17 @@ pub fn fill_polygon_spans<'a>(
             });
         }
     }
-    if edges.is_empty() || width == 0 || height == 0 {
+    if edges.is_empty() || wx1 <= wx0 || wy1 <= wy0 {
         return;
     }
     // Sort by the first row whose centre an edge can cross, then sweep with an active list.
     edges.sort_by(|a, b| a.y_top.total_cmp(&b.y_top));
-    let first_row = |y_top: f64| (y_top - 0.5).ceil().max(0.0);
+    let first_row = |y_top: f64| (y_top - 0.5).ceil().max(f64::from(wy0));
     let start_row = first_row(edges[0].y_top) as u32;
     let mut next_edge = 0usize;
     let mut active: Vec<usize> = Vec::new();
     let mut crossings: Vec<f64> = Vec::new();
-    for y in start_row..height {
+    for y in start_row..wy1 {
         let yc = f64::from(y) + 0.5;
         while next_edge < edges.len() && edges[next_edge].y_top <= yc {
             active.push(next_edge);
@@ -85,8 +97,8 @@ pub fn fill_polygon_spans<'a>(
         crossings.sort_by(f64::total_cmp);
         for pair in crossings.chunks_exact(2) {
             // Pixel x is covered when pair[0] <= x + 0.5 < pair[1].
-            let x_start = (pair[0] - 0.5).ceil().max(0.0);
-            let x_end = (pair[1] - 0.5).ceil().min(f64::from(width));
+            let x_start = (pair[0] - 0.5).ceil().max(f64::from(wx0));
+            let x_end = (pair[1] - 0.5).ceil().min(f64::from(wx1));
             if x_end > x_start {
                 span(y, x_start as u32, x_end as u32);
             }
@@ -175,5 +187,25 @@ mod tests {
             });
         }
         assert!(counts.iter().all(|&c| c == 1), "{counts:?}");
+    }
+
+    #[test]
+    fn a_window_gets_the_pixels_of_the_whole_image_inside_it() {
+        // The square (1,1)-(9,9) less the hole (4,4)-(6,6), seen through the window 3..6 × 3..6
+        // that covers the hole's top-left corner: counted by hand, 5 of its 9 pixels.
+        let outer = vec![[1.0, 1.0], [9.0, 1.0], [9.0, 9.0], [1.0, 9.0]];
+        let hole = vec![[4.0, 4.0], [6.0, 4.0], [6.0, 6.0], [4.0, 6.0]];
+        let mut covered = Vec::new();
+        fill_polygon_spans_in(
+            [outer.as_slice(), hole.as_slice()],
+            [3, 3, 6, 6],
+            |y, x0, x1| covered.extend((x0..x1).map(|x| (x, y))),
+        );
+        // Pixels 3..6 in both axes, less the hole's 4..6 × 4..6.
+        let expected: Vec<(u32, u32)> = (3..6)
+            .flat_map(|y| (3..6).map(move |x| (x, y)))
+            .filter(|&(x, y)| !(x >= 4 && y >= 4))
+            .collect();
+        assert_eq!(covered, expected);
     }
 }

@@ -114,14 +114,10 @@ impl PhotoView {
             return;
         }
         if self.show_fill {
-            self.overlay.ensure(
-                ui.ctx(),
-                project,
-                index,
-                generation,
-                0,
-                project.instances(index),
-            );
+            self.overlay
+                .ensure(ui.ctx(), project, index, generation, 0, || {
+                    project.instances(index).to_vec()
+                });
             self.overlay
                 .paint(&view.painter, view.image_rect, self.fill_opacity);
         }

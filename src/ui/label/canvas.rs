@@ -327,19 +327,20 @@ impl Canvas {
         );
         if self.show_fill {
             let generation = open.session.generation(index);
-            let shown: Vec<Instance> = input
-                .visibility
-                .visible(&file, project.instances(index))
-                .into_iter()
-                .cloned()
-                .collect();
             self.overlay.ensure(
                 ui.ctx(),
                 project,
                 index,
                 generation,
                 input.visibility.stamp(),
-                &shown,
+                || {
+                    input
+                        .visibility
+                        .visible(&file, project.instances(index))
+                        .into_iter()
+                        .cloned()
+                        .collect()
+                },
             );
             self.overlay
                 .paint(&view.painter, view.image_rect, self.fill_opacity);

@@ -111,10 +111,12 @@ pub fn side_ui(
     if instances.is_empty() {
         ui.label(egui::RichText::new("None yet: draw one on the photo").weak());
     }
+    // Only the rows in view are laid out: a photo may carry a thousand instances.
+    let row_height = ui.spacing().interact_size.y;
     egui::ScrollArea::vertical()
         .id_salt("label-instances")
-        .show(ui, |ui| {
-            for inst in instances {
+        .show_rows(ui, row_height, instances.len(), |ui, rows| {
+            for &inst in &instances[rows] {
                 ui.horizontal(|ui| {
                     let class = project.class(inst.class_id);
                     swatch(ui, class.map_or([255, 0, 255], |c| c.color));

@@ -8,7 +8,9 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
+use super::tiled_texture::{TileImage, TiledTexture, cut_into_tiles, tile_side};
 use crate::workers::WorkPool;
 
 const DECODERS: usize = 2;
@@ -29,11 +31,20 @@ enum Key {
     Thumb(usize),
 }
 
-type Decoded = Result<egui::ColorImage, String>;
+/// A decoded photo, already cut into tiles the GPU takes, or a thumbnail.
+enum Image {
+    Photo {
+        size: [usize; 2],
+        tiles: Vec<TileImage>,
+    },
+    Thumb(egui::ColorImage),
+}
+
+type Decoded = Result<Image, String>;
 
 /// Where a photo stands.
 pub enum PhotoState<'a> {
-    Ready(&'a egui::TextureHandle),
+    Ready(&'a TiledTexture),
     Loading,
     Failed(&'a str),
 }
@@ -42,7 +53,10 @@ pub enum PhotoState<'a> {
 pub struct ImageCache {
     pool: Option<WorkPool<Key, PathBuf, Decoded>>,
     ctx: egui::Context,
-    photos: HashMap<usize, egui::TextureHandle>,
+    /// The tile side the decoders cut photos into (the backend tells the largest texture side
+    /// with each frame's input).
+    tile_side: Arc<AtomicUsize>,
+    photos: HashMap<usize, TiledTexture>,
     /// Least recently used first.
     photo_order: VecDeque<usize>,
     thumbs: HashMap<usize, egui::TextureHandle>,
@@ -57,10 +71,14 @@ pub struct ImageCache {
 impl ImageCache {
     pub fn new(ctx: &egui::Context) -> Self {
         let waker_ctx = ctx.clone();
+        let tile = Arc::new(AtomicUsize::new(tile_side(ctx)));
+        let decoder_tile = Arc::clone(&tile);
         let pool = WorkPool::start(
             "decode",
             DECODERS,
-            |key: &Key, path: PathBuf| decode(*key, &path),
+            move |key: &Key, path: PathBuf| {
+                decode(*key, &path, decoder_tile.load(Ordering::Relaxed))
+            },
             &(Arc::new(move || waker_ctx.request_repaint()) as crate::workers::Waker),
         );
         let pool = match pool {
@@ -73,6 +91,7 @@ impl ImageCache {
         Self {
             pool,
             ctx: ctx.clone(),
+            tile_side: tile,
             photos: HashMap::new(),
             photo_order: VecDeque::new(),
             thumbs: HashMap::new(),
@@ -86,6 +105,8 @@ impl ImageCache {
     /// Collects finished decodes and drops requests nobody asked for in the last frame. Call once
     /// per frame before drawing.
     pub fn begin_frame(&mut self) {
+        self.tile_side
+            .store(tile_side(&self.ctx), Ordering::Relaxed);
         let Some(pool) = &self.pool else { return };
         let results: Vec<(Key, Decoded)> = pool.results().collect();
         let keep: HashSet<Key> = self.wanted.union(&self.wanted_before).copied().collect();
@@ -112,9 +133,9 @@ impl ImageCache {
         self.wanted_before = std::mem::take(&mut self.wanted);
     }
 
-    fn insert(&mut self, key: Key, image: egui::ColorImage) {
-        match key {
-            Key::Thumb(i) => {
+    fn insert(&mut self, key: Key, image: Image) {
+        match (key, image) {
+            (Key::Thumb(i), Image::Thumb(image)) => {
                 let texture = self.ctx.load_texture(
                     format!("thumb-{i}"),
                     image,
@@ -122,16 +143,19 @@ impl ImageCache {
                 );
                 self.thumbs.insert(i, texture);
             }
-            Key::Photo(i) => {
-                let texture = self.ctx.load_texture(
-                    format!("photo-{i}"),
-                    image,
+            (Key::Photo(i), Image::Photo { size, tiles }) => {
+                let texture = TiledTexture::new(
+                    &self.ctx,
+                    &format!("photo-{i}"),
+                    size,
+                    tiles,
                     egui::TextureOptions::NEAREST,
                 );
                 self.photos.insert(i, texture);
                 self.touch(i);
                 self.evict(i);
             }
+            (key, _) => log::error!("the decoder answered {key:?} with the other kind of image"),
         }
     }
 
@@ -142,8 +166,8 @@ impl ImageCache {
 
     /// Drops the least recently used photos beyond the bounds, never `keep`.
     fn evict(&mut self, keep: usize) {
-        let bytes = |photos: &HashMap<usize, egui::TextureHandle>| -> usize {
-            photos.values().map(egui::TextureHandle::byte_size).sum()
+        let bytes = |photos: &HashMap<usize, TiledTexture>| -> usize {
+            photos.values().map(TiledTexture::byte_size).sum()
         };
         while self.photos.len() > 1
             && (self.photos.len() > MAX_PHOTOS || bytes(&self.photos) > MAX_PHOTO_BYTES)
@@ -228,16 +252,30 @@ impl ImageCache {
     }
 }
 
-fn decode(key: Key, path: &std::path::Path) -> Decoded {
+fn decode(key: Key, path: &std::path::Path, tile_side: usize) -> Decoded {
     let photo = crate::imageio::read_photo(path).map_err(|e| e.to_string())?;
-    let image = match key {
-        Key::Photo(_) => photo,
-        Key::Thumb(_) => image::imageops::thumbnail(&photo, THUMB_W, THUMB_H),
-    };
-    Ok(egui::ColorImage::from_rgb(
-        [image.width() as usize, image.height() as usize],
-        image.as_raw(),
-    ))
+    let size = [photo.width() as usize, photo.height() as usize];
+    Ok(match key {
+        Key::Photo(_) => Image::Photo {
+            size,
+            tiles: cut_into_tiles(size, tile_side, |x0, y0, w, h| {
+                let row_bytes = size[0] * 3;
+                let mut rgb = Vec::with_capacity(w * h * 3);
+                for y in y0..y0 + h {
+                    let row = &photo.as_raw()[y * row_bytes..(y + 1) * row_bytes];
+                    rgb.extend_from_slice(&row[x0 * 3..(x0 + w) * 3]);
+                }
+                egui::ColorImage::from_rgb([w, h], &rgb)
+            }),
+        },
+        Key::Thumb(_) => {
+            let thumb = image::imageops::thumbnail(&photo, THUMB_W, THUMB_H);
+            Image::Thumb(egui::ColorImage::from_rgb(
+                [thumb.width() as usize, thumb.height() as usize],
+                thumb.as_raw(),
+            ))
+        }
+    })
 }
 
 #[cfg(test)]

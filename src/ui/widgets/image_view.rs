@@ -6,6 +6,8 @@
 //! transform of this frame, so that the browse overlay, the Label canvas's tool previews and the
 //! Synthesize preview's boxes each draw on top in their own way.
 
+use super::TiledTexture;
+
 /// Zoom limits in screen points per image pixel.
 pub const MIN_ZOOM: f32 = 0.02;
 pub const MAX_ZOOM: f32 = 64.0;
@@ -134,13 +136,13 @@ impl ImageViewOutput {
 /// The widget: a texture of `size` image pixels in a view filling the available space.
 pub struct ImageView<'a> {
     state: &'a mut ViewState,
-    texture: &'a egui::TextureHandle,
+    texture: &'a TiledTexture,
     /// Pan with the primary button too (the browse view), not only the middle one.
     pan_with_primary: bool,
 }
 
 impl<'a> ImageView<'a> {
-    pub fn new(state: &'a mut ViewState, texture: &'a egui::TextureHandle) -> Self {
+    pub fn new(state: &'a mut ViewState, texture: &'a TiledTexture) -> Self {
         Self {
             state,
             texture,
@@ -201,8 +203,7 @@ impl<'a> ImageView<'a> {
         let transform = state.transform;
         let image_rect =
             egui::Rect::from_min_size(rect.min + transform.offset, size * transform.zoom);
-        let uv = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
-        painter.image(texture.id(), image_rect, uv, egui::Color32::WHITE);
+        texture.paint(&painter, image_rect, egui::Color32::WHITE);
         ImageViewOutput {
             response,
             painter,

@@ -1,15 +1,18 @@
 //! Widgets the workspaces share: the image view with its transform, the class-colour fill overlay,
-//! the cache of decoded photos and thumbnails, and the image list.
+//! the cache of decoded photos and thumbnails, tiled textures for photos larger than the GPU's
+//! largest texture, and the image list.
 
 pub mod fill_overlay;
 pub mod image_cache;
 pub mod image_list;
 pub mod image_view;
+pub mod tiled_texture;
 
 pub use fill_overlay::FillOverlay;
 pub use image_cache::{ImageCache, PhotoState};
 pub use image_list::{ImageList, shown_status, status_color, status_dot};
 pub use image_view::{ImageView, ImageViewOutput, ViewState, ViewTransform, empty_view};
+pub use tiled_texture::TiledTexture;
 
 /// A small square of a class's colour.
 pub fn swatch(ui: &mut egui::Ui, color: [u8; 3]) {
