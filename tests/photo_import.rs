@@ -142,3 +142,35 @@ fn photos_come_in_once_each_and_bad_ones_are_named() {
         png(20, 10, 200)
     );
 }
+
+#[test]
+fn photos_in_class_folders_get_their_split_class_by_class() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("project");
+    Project::create(&root, "strata", Preset::AtWork).unwrap();
+    let photos = dir.path().join("images");
+    // The seed's layout: a folder per class (case aside), four photos each.
+    for (folder, base) in [("axis", 10u8), ("Bearing", 60)] {
+        std::fs::create_dir_all(photos.join(folder)).unwrap();
+        for k in 0..4u8 {
+            std::fs::write(
+                photos.join(folder).join(format!("{folder}_{k}.png")),
+                png(8, 8, base + k),
+            )
+            .unwrap();
+        }
+    }
+    let report = import(&root, &[photos.to_str().unwrap(), "--split", "50,50,0"]);
+    assert_eq!(report["photos"], 8, "{report}");
+    assert_eq!(report["stratified_classes"], 2, "{report}");
+    let project = Project::open(&root).unwrap();
+    for folder in ["axis", "Bearing"] {
+        let train = project
+            .file()
+            .images
+            .iter()
+            .filter(|i| i.file.starts_with(folder) && i.split == Some(Split::Train))
+            .count();
+        assert_eq!(train, 2, "half of {folder}'s photos train");
+    }
+}

@@ -246,6 +246,12 @@ fn import_images(args: &ImportImagesArgs) -> anyhow::Result<()> {
         report.unassigned,
         report.duplicates
     );
+    if report.stratified_classes > 0 {
+        println!(
+            "the split is stratified by {} classes (photos in folders named after them)",
+            report.stratified_classes
+        );
+    }
     for s in &report.skipped {
         println!("skipped: {s}");
     }

@@ -1,7 +1,9 @@
 //! Adding plain photos to a project (files or folders): each one checked by its header (a photo
 //! beyond the size limits is refused before any memory is spent on its pixels) and by a full
 //! decode, duplicates by content skipped (among the new photos and against the project's), then
-//! copied atomically into `images/` under a name no image has, and given a split by ratio.
+//! copied atomically into `images/` under a name no image has, and given a split by ratio:
+//! stratified by class where the photos' folders are named after the project's classes (the
+//! seed's `images/<class>/…` layout), so every class gets its share of train, val and test.
 //!
 //! Like the other imports it leaves the project in memory alone and returns the new images as
 //! [`ProjectChanges`] for the label session to merge; a cancelled import takes back its copies.
@@ -21,7 +23,7 @@ use crate::imageio::{decode_photo, size_problem};
 use crate::label::ProjectChanges;
 use crate::progress::Progress;
 use crate::project::fsio::atomic_write;
-use crate::project::{AnnotationState, ImageEntry, Project, ProjectError, Split};
+use crate::project::{AnnotationState, ClassId, ImageEntry, Project, ProjectError, Split};
 
 /// The photo files an import picks up in folders.
 pub const PHOTO_EXTENSIONS: [&str; 3] = ["jpg", "jpeg", "png"];
@@ -48,6 +50,9 @@ pub struct PhotoImportReport {
     pub val: usize,
     pub test: usize,
     pub unassigned: usize,
+    /// Classes the split was stratified by (photos in folders named after them); photos in other
+    /// folders were dealt out together.
+    pub stratified_classes: usize,
     /// One sentence per file that was not imported, naming it.
     pub skipped: Vec<String>,
     pub seconds: f64,
@@ -221,21 +226,32 @@ pub fn import_photos(
             return Err(err);
         }
     };
+    let classes: HashMap<String, ClassId> = project
+        .file()
+        .classes
+        .iter()
+        .map(|c| (c.name.to_lowercase(), c.id))
+        .collect();
     let mut entries = Vec::new();
+    let mut strata = Vec::new();
     for result in copied {
         match result {
-            Ok(k) => entries.push(ImageEntry {
-                file: targets[k].clone(),
-                width: unique[k].width,
-                height: unique[k].height,
-                split: None,
-                done: false,
-            }),
+            Ok(k) => {
+                entries.push(ImageEntry {
+                    file: targets[k].clone(),
+                    width: unique[k].width,
+                    height: unique[k].height,
+                    split: None,
+                    done: false,
+                });
+                strata.push(folder_class(&unique[k].path, &classes));
+            }
             Err(problem) => report.skipped.push(problem),
         }
     }
     if let Some(ratio) = options.split_ratio {
-        assign_splits(&mut entries, ratio, options.seed);
+        report.stratified_classes =
+            assign_stratified_splits(&mut entries, &strata, ratio, options.seed);
     }
     let mut changes = ProjectChanges::default();
     for entry in entries {
@@ -252,6 +268,34 @@ pub fn import_photos(
     }
     report.seconds = started.elapsed().as_secs_f64();
     Ok((changes, report))
+}
+
+/// The class a photo's folder is named after (case aside), if any.
+fn folder_class(path: &Path, classes: &HashMap<String, ClassId>) -> Option<ClassId> {
+    let folder = path.parent()?.file_name()?.to_str()?;
+    classes.get(&folder.to_lowercase()).copied()
+}
+
+/// Deals the splits out by [`assign_splits`] within each stratum (a class, or `None` for photos of
+/// no known class), each with its own rounding; returns how many classes there were.
+fn assign_stratified_splits(
+    entries: &mut [ImageEntry],
+    strata: &[Option<ClassId>],
+    ratio: [f64; 3],
+    seed: u64,
+) -> usize {
+    let mut groups: BTreeMap<Option<ClassId>, Vec<usize>> = BTreeMap::new();
+    for (i, stratum) in strata.iter().enumerate() {
+        groups.entry(*stratum).or_default().push(i);
+    }
+    for members in groups.values() {
+        let mut group: Vec<ImageEntry> = members.iter().map(|&i| entries[i].clone()).collect();
+        assign_splits(&mut group, ratio, seed);
+        for (&i, entry) in members.iter().zip(group) {
+            entries[i].split = entry.split;
+        }
+    }
+    groups.keys().filter(|k| k.is_some()).count()
 }
 
 /// Deals the splits out in proportion to `ratio` over a seeded shuffle of the photos (by name, so
@@ -320,5 +364,55 @@ mod tests {
             e2
         };
         assert_eq!(again, entries, "same photos and seed: same splits");
+    }
+
+    #[test]
+    fn photos_in_class_folders_are_split_class_by_class() {
+        let classes: HashMap<String, ClassId> =
+            [("axis".to_owned(), 1), ("nut".to_owned(), 2)].into();
+        let paths: Vec<PathBuf> = (0..5)
+            .map(|i| PathBuf::from(format!("in/Axis/a{i}.jpg")))
+            .chain((0..5).map(|i| PathBuf::from(format!("in/nut/n{i}.jpg"))))
+            .chain((0..3).map(|i| PathBuf::from(format!("in/misc/m{i}.jpg"))))
+            .collect();
+        let strata: Vec<Option<ClassId>> =
+            paths.iter().map(|p| folder_class(p, &classes)).collect();
+        assert_eq!(strata[0], Some(1), "folder names match classes case aside");
+        assert_eq!(strata[12], None);
+        let mut entries: Vec<ImageEntry> = paths
+            .iter()
+            .map(|p| ImageEntry {
+                file: p.file_name().unwrap().to_string_lossy().into_owned(),
+                width: 4,
+                height: 4,
+                split: None,
+                done: false,
+            })
+            .collect();
+        let stratified = assign_stratified_splits(&mut entries, &strata, [60.0, 20.0, 20.0], 7);
+        assert_eq!(stratified, 2);
+        // 5 × (0.6, 0.2, 0.2) = 3, 1, 1 in each class; the three others 1.8, 0.6, 0.6 → 2, 1, 0.
+        // Unstratified, 13 photos deal 7.8, 2.6, 2.6 → 8, 3, 2 with no class sure of a val photo.
+        let count = |range: std::ops::Range<usize>, s| {
+            entries[range].iter().filter(|e| e.split == Some(s)).count()
+        };
+        for class in [0..5, 5..10] {
+            assert_eq!(
+                (
+                    count(class.clone(), Split::Train),
+                    count(class.clone(), Split::Val),
+                    count(class, Split::Test)
+                ),
+                (3, 1, 1)
+            );
+        }
+        assert_eq!(
+            (
+                count(10..13, Split::Train),
+                count(10..13, Split::Val),
+                count(10..13, Split::Test)
+            ),
+            (2, 1, 0)
+        );
     }
 }

@@ -138,7 +138,10 @@ impl Forms {
         );
         ui.horizontal(|ui| {
             ui.checkbox(&mut self.add_photos_split, "Give them splits")
-                .on_hover_text("Deal the new photos out to train, val and test in these shares");
+                .on_hover_text(
+                    "Deal the new photos out to train, val and test in these shares (class by class \
+                     where their folders are named after classes)",
+                );
             ui.add_enabled(
                 self.add_photos_split,
                 egui::TextEdit::singleline(&mut self.add_photos_ratio)

@@ -286,8 +286,16 @@ impl StudioApp {
         {
             self.toasts.warning(problem.clone());
         }
+        let stratified = if report.stratified_classes > 0 {
+            format!(
+                ", split class by class for {} classes",
+                report.stratified_classes
+            )
+        } else {
+            String::new()
+        };
         self.toasts.info(format!(
-            "Added {} photos ({} train, {} val, {} test, {} without a split); {} duplicates skipped",
+            "Added {} photos ({} train, {} val, {} test, {} without a split{stratified}); {} duplicates skipped",
             report.photos, report.train, report.val, report.test, report.unassigned, report.duplicates
         ));
     }
