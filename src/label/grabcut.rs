@@ -7,6 +7,10 @@
 //! log-likelihood under the other side's model, joins 8-neighbours by the contrast-sensitive
 //! smoothness term `γ/dist · exp(−β‖Δc‖²)`, and takes the minimum cut ([`super::maxflow`]). The
 //! object is what stays connected to a positive click.
+//!
+//! A [`Prior`] (a trained model's probability of "object" per pixel, from the Train workspace's
+//! pre-label) adds `−λ ln p` to the object's and `−λ ln(1 − p)` to the background's terminal
+//! weights and seeds the first guess, so clicks correct a prediction instead of starting blind.
 
 use std::collections::VecDeque;
 
@@ -48,6 +52,39 @@ const NEIGHBOURS: [(i32, i32, f64); 4] = [
     (1, 1, std::f64::consts::SQRT_2),
     (-1, 1, std::f64::consts::SQRT_2),
 ];
+
+/// A per-pixel probability that a pixel is the object, over the whole photo.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prior {
+    pub width: u32,
+    pub height: u32,
+    /// Row-major, 0–1.
+    pub probability: Vec<f32>,
+    /// λ: how much one pixel's log-odds weigh against the colour models and the smoothness.
+    pub weight: f64,
+}
+
+impl Prior {
+    /// The weight a confident model gets by default: its log-odds count ten times a colour's.
+    pub const DEFAULT_WEIGHT: f64 = 10.0;
+
+    /// A prior of `probability` (row-major, `width × height`) at the default weight; `None` when
+    /// the sizes disagree.
+    pub fn new(width: u32, height: u32, probability: Vec<f32>) -> Option<Self> {
+        (probability.len() == width as usize * height as usize).then_some(Self {
+            width,
+            height,
+            probability,
+            weight: Self::DEFAULT_WEIGHT,
+        })
+    }
+
+    /// P(object) at photo pixel (x, y), kept off 0 and 1 so its logarithms stay finite.
+    fn at(&self, x: u32, y: u32) -> f64 {
+        let p = self.probability[y as usize * self.width as usize + x as usize];
+        f64::from(p).clamp(1e-4, 1.0 - 1e-4)
+    }
+}
 
 /// One click: where, and whether it says "object" (positive) or "not object".
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -200,15 +237,26 @@ impl Mixture {
 /// An object that reaches the window's ring (it is bigger than the clicks' box plus the margin)
 /// is cut again in a window twice as wide, twice at most.
 pub fn segment(photo: &Photo, clicks: &[Click], settings: &ClickSettings) -> Option<MaskRegion> {
+    segment_with_prior(photo, clicks, settings, None)
+}
+
+/// [`segment`] with a model's [`Prior`] (ignored when its size is not the photo's).
+pub fn segment_with_prior(
+    photo: &Photo,
+    clicks: &[Click],
+    settings: &ClickSettings,
+    prior: Option<&Prior>,
+) -> Option<MaskRegion> {
+    let prior = prior.filter(|p| p.width == photo.width && p.height == photo.height);
     let mut margin = settings.margin;
     for _ in 0..2 {
-        let (region, touches_ring) = segment_in_window(photo, clicks, settings, margin)?;
+        let (region, touches_ring) = segment_in_window(photo, clicks, settings, prior, margin)?;
         if !touches_ring {
             return Some(region);
         }
         margin *= 2.0;
     }
-    segment_in_window(photo, clicks, settings, margin).map(|(region, _)| region)
+    segment_in_window(photo, clicks, settings, prior, margin).map(|(region, _)| region)
 }
 
 /// One cut in the window of `margin` around the clicks; also says whether the object reaches the
@@ -217,6 +265,7 @@ fn segment_in_window(
     photo: &Photo,
     clicks: &[Click],
     settings: &ClickSettings,
+    prior: Option<&Prior>,
     margin: f32,
 ) -> Option<(MaskRegion, bool)> {
     let positives: Vec<Point> = clicks.iter().filter(|c| c.positive).map(|c| c.at).collect();
@@ -283,18 +332,27 @@ fn segment_in_window(
             }
         }
     }
-    // The first guess: near a positive click is object, far from every one is background.
+    // The prior's costs per window pixel: (background pays, object pays).
+    let prior_costs: Option<Vec<(f64, f64)>> = prior.map(|prior| {
+        (0..w * h)
+            .map(|i| {
+                let p = prior.at((i % w) as u32 + region.x0, (i / w) as u32 + region.y0);
+                (-prior.weight * (1.0 - p).ln(), -prior.weight * p.ln())
+            })
+            .collect()
+    });
+    // The first guess: near a positive click is object, far from every one is background (or,
+    // with a prior, what it deems likelier object).
     let near = 3.0 * settings.click_radius.max(4.0);
     let mut object: Vec<bool> = (0..w * h)
         .map(|i| {
             let (x, y) = ((i % w) as f32 + 0.5, (i / w) as f32 + 0.5);
-            hard[i] == 1
-                || hard[i] != 2
-                    && positives.iter().any(|p| {
-                        let (dx, dy) =
-                            (x - (p[0] - region.x0 as f32), y - (p[1] - region.y0 as f32));
-                        dx * dx + dy * dy <= near * near
-                    })
+            let near_positive = positives.iter().any(|p| {
+                let (dx, dy) = (x - (p[0] - region.x0 as f32), y - (p[1] - region.y0 as f32));
+                dx * dx + dy * dy <= near * near
+            });
+            let prior_says = prior_costs.as_ref().is_some_and(|c| c[i].0 > c[i].1);
+            hard[i] == 1 || hard[i] != 2 && (near_positive || prior_says)
         })
         .collect();
     // Smoothness: β from the mean squared colour step between neighbours.
@@ -357,7 +415,11 @@ fn segment_in_window(
                 // Densities above 1 give negative costs: only the difference matters, so both
                 // are shifted to start at 0.
                 _ => {
-                    let (b, f) = (bg.cost(&pixels[i]), fg.cost(&pixels[i]));
+                    let (mut b, mut f) = (bg.cost(&pixels[i]), fg.cost(&pixels[i]));
+                    if let Some(costs) = &prior_costs {
+                        b += costs[i].0;
+                        f += costs[i].1;
+                    }
                     let low = b.min(f);
                     (b - low, f - low)
                 }
@@ -517,5 +579,45 @@ mod tests {
             iou(&refined, left, (160, 120)),
         );
         assert!(after > before && after > 0.9, "IoU {before} → {after}");
+    }
+
+    #[test]
+    fn a_prior_finds_what_colour_cannot_tell_apart() {
+        // The same texture everywhere: colour models cannot separate the 40×40 square at
+        // (20..60, 40..80). A model's prior of 0.9 inside and 0.1 outside can.
+        let (w, h) = (160u32, 120u32);
+        let rgb = (0..w * h)
+            .flat_map(|i| {
+                let n = ((i % w * 7 + i / w * 13) % 17) as u8;
+                [100 + n, 100 + n, 100 + n]
+            })
+            .collect();
+        let photo = Photo {
+            width: w,
+            height: h,
+            rgb,
+        };
+        let square = |x: u32, y: u32| (20..60).contains(&x) && (40..80).contains(&y);
+        let probability = (0..w * h)
+            .map(|i| if square(i % w, i / w) { 0.9 } else { 0.1 })
+            .collect();
+        let prior = Prior::new(w, h, probability).unwrap();
+        let clicks = [Click {
+            at: [40.0, 60.0],
+            positive: true,
+        }];
+        let settings = ClickSettings::default();
+        let blind = segment(&photo, &clicks, &settings).map_or(0.0, |r| iou(&r, square, (w, h)));
+        let guided = segment_with_prior(&photo, &clicks, &settings, Some(&prior))
+            .map_or(0.0, |r| iou(&r, square, (w, h)));
+        assert!(
+            guided > 0.95 && blind < 0.5,
+            "IoU {blind} blind, {guided} with the prior"
+        );
+        // A prior of another size is not this photo's: ignored.
+        let wrong = Prior::new(10, 10, vec![0.9; 100]).unwrap();
+        let ignored = segment_with_prior(&photo, &clicks, &settings, Some(&wrong))
+            .map_or(0.0, |r| iou(&r, square, (w, h)));
+        assert!((ignored - blind).abs() < 1e-12);
     }
 }
