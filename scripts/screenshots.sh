@@ -36,6 +36,28 @@ if [[ -n "$project" ]]; then
   shoot screenshots/synthesize.png "$project" --workspace synthesize
   shoot screenshots/label.png "${args[@]}" --workspace label
 fi
+# The Label workspace with each tool in use: gestures played into the real window by --pointer
+# (image coordinates), each on a fresh copy of the demo so that nothing they draw is kept.
+tool_shot() { # NAME IMAGE TOOL POINTER
+  local copy
+  copy=$(mktemp -d)/demo
+  cp -r projects/demo "$copy"
+  shoot "screenshots/label-$1.png" "$copy" --image "$2" --workspace label --tool "$3" --pointer "$4"
+  rm -rf "$(dirname "$copy")"
+}
+if [[ -f projects/demo/project.ron ]]; then
+  # demo_001 is unlabelled: a block, an axis and a red container to draw.
+  tool_shot polygon demo_001.jpg polygon "view 4 90,45; click 76,16; click 121,22; click 110,74; click 64,68; click 58,48; move 75,18"
+  tool_shot scissors demo_001.jpg scissors "view 3.5 60,440; click 27,383; click 99,451; move 90,479"
+  tool_shot click demo_001.jpg click "view 3.5 60,440; click 45,445; wait 10; click 38,401; wait 10; click 80,456; wait 10"
+  tool_shot wand demo_001.jpg wand "view 3.5 60,440; move 45,445; wait 5"
+  tool_shot rectangle demo_001.jpg rectangle "view 4 500,66; press 466,36; move 490,60; move 520,85; move 531,95"
+  # demo_030 is labelled: edit what is there.
+  tool_shot select demo_030.jpg select "view 4 464,88; click 464,88; move 487,82"
+  tool_shot hole demo_030.jpg select "view 2.2 200,60; click 200,60; key H; click 150,40; click 230,30; click 250,90; move 170,95"
+  tool_shot brush demo_030.jpg select "view 2.2 200,60; click 200,60; key B; press 160,112; move 170,122; move 180,131; move 190,140"
+  tool_shot eraser demo_030.jpg select "view 2.2 200,60; click 200,60; key E; press 150,12; move 175,20; move 200,27; move 225,33"
+fi
 if [[ -n "$project" ]] && command -v xdotool >/dev/null && command -v import >/dev/null; then
   display=:$((90 + RANDOM % 9))
   Xvfb "$display" -screen 0 1400x900x24 -nolisten tcp >/dev/null 2>&1 &

@@ -691,3 +691,48 @@ fn a_photo_wider_than_the_largest_texture_is_shown_in_tiles() {
         _ => panic!("the photo is not decoded"),
     }
 }
+
+#[test]
+fn a_pointer_script_draws_a_polygon_as_a_hand_would() {
+    // `--pointer` as the screenshots use it: three clicks and Enter make a triangle.
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_demo_project(dir.path());
+    let args = StudioArgs {
+        project: Some(dir.path().to_path_buf()),
+        image: Some("demo_001.jpg".into()),
+        workspace: Some("label".into()),
+        tool: Some("polygon".into()),
+        pointer: Some("click 100,100; click 300,120; click 180,300; key Enter".into()),
+        ..StudioArgs::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1360.0, 860.0))
+        .build_eframe(move |cc| StudioApp::new(cc, args));
+    let started = std::time::Instant::now();
+    loop {
+        // What eframe's raw_input_hook does before each frame of the real window.
+        let mut raw = std::mem::take(harness.input_mut());
+        harness.state_mut().play_pointer(&mut raw);
+        *harness.input_mut() = raw;
+        harness.step();
+        if !harness.state().pointer_pending() && harness.state().open.is_some() {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_mins(1),
+            "the script did not play"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    harness.run_steps(2);
+    let instances = saved(&mut harness);
+    assert_eq!(instances.len(), 1, "{instances:?}");
+    let outer = &instances[0].parts[0].outer;
+    assert_eq!(outer.len(), 3);
+    for (got, want) in outer
+        .iter()
+        .zip([[100.0, 100.0], [300.0, 120.0], [180.0, 300.0]])
+    {
+        assert!(near(*got, want), "{got:?} vs {want:?}");
+    }
+}

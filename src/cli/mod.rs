@@ -70,12 +70,22 @@ pub struct StudioArgs {
     /// Show the start screen instead of opening the last project or the bundled demo.
     #[arg(long)]
     pub start_screen: bool,
-    /// Workspace to show first: browse, dataset or synthesize.
+    /// Workspace to show first: browse, label, dataset or synthesize.
     #[arg(long)]
     pub workspace: Option<String>,
     /// The Dataset workspace's view to show first: classes, chart, problems or variants.
     #[arg(long)]
     pub view: Option<String>,
+    /// The Label workspace's tool to start with: select, click, polygon, scissors, rectangle,
+    /// hole, brush, eraser or wand.
+    #[arg(long)]
+    pub tool: Option<String>,
+    /// Pointer steps to play into the Label canvas once the photo shows, in image coordinates,
+    /// separated by `;`: `move X,Y`, `click X,Y`, `shift-click X,Y`, `right-click X,Y`,
+    /// `double-click X,Y`, `drag X,Y X,Y`, `press X,Y`, `release X,Y`, `view ZOOM X,Y`, `key NAME`, `wait N`
+    /// (frames). With --screenshot the picture waits for them.
+    #[arg(long)]
+    pub pointer: Option<String>,
 }
 
 /// Runs a CLI command; returns the process exit code.

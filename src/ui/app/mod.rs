@@ -15,6 +15,7 @@ mod commands;
 mod dialogs;
 mod help;
 mod jobs;
+mod pointer_script;
 mod screenshot;
 mod start;
 
@@ -28,6 +29,7 @@ use super::toasts::Toasts;
 use super::workspace::{OpenProject, WorkspaceContext, WorkspaceId, Workspaces};
 use crate::cli::StudioArgs;
 use jobs::AppJob;
+use pointer_script::PointerScript;
 use screenshot::Screenshot;
 
 /// The studio.
@@ -43,6 +45,8 @@ pub struct StudioApp {
     app_jobs: Vec<AppJob>,
     pub toasts: Toasts,
     screenshot: Option<Screenshot>,
+    /// `--pointer`: steps still to play into the Label canvas.
+    pointer: Option<PointerScript>,
     /// Selected when the first project opens (`--image`).
     initial_image: Option<String>,
 }
@@ -75,8 +79,26 @@ impl StudioApp {
             app_jobs: Vec::new(),
             toasts: Toasts::default(),
             screenshot: args.screenshot.map(Screenshot::new),
+            pointer: None,
             initial_image: args.image,
         };
+        if let Some(name) = &args.tool {
+            match crate::ui::label::ToolKind::from_name(name) {
+                Some(tool) => app.workspaces.label.tool = tool,
+                None => app.toasts.error(format!(
+                    "No tool {name:?}: the tools are select, click, polygon, scissors, rectangle, hole, brush, eraser and wand"
+                )),
+            }
+        }
+        if let Some(text) = &args.pointer {
+            match PointerScript::parse(text) {
+                Ok(script) => app.pointer = Some(script),
+                Err(err) => {
+                    eprintln!("error: --pointer: {err}");
+                    app.toasts.error(format!("--pointer: {err}"));
+                }
+            }
+        }
         if let Some(name) = &args.workspace {
             match WorkspaceId::ALL
                 .into_iter()
@@ -101,6 +123,33 @@ impl StudioApp {
             app.start_open(&cc.egui_ctx, path);
         }
         app
+    }
+
+    /// Plays the next `--pointer` step into this frame's input, once the Label canvas shows the
+    /// selected photo (the real window calls this through eframe; tests may call it themselves).
+    pub fn play_pointer(&mut self, raw_input: &mut egui::RawInput) {
+        let Some(script) = &mut self.pointer else {
+            return;
+        };
+        let canvas = &mut self.workspaces.label.canvas;
+        let showing = self.active == WorkspaceId::Label
+            && self
+                .open
+                .as_ref()
+                .and_then(|o| o.selection.image)
+                .is_some_and(|i| canvas.is_showing(i));
+        let view = {
+            let canvas = &*canvas;
+            script.play(raw_input, showing.then_some(|p| canvas.to_screen(p)))
+        };
+        if let Some((zoom, at)) = view {
+            canvas.view.centre_on(at, zoom);
+        }
+    }
+
+    /// Whether `--pointer` steps are still to be played.
+    pub fn pointer_pending(&self) -> bool {
+        self.pointer.as_ref().is_some_and(|s| !s.is_done())
     }
 
     /// Whether any background job is running.
@@ -252,6 +301,10 @@ impl eframe::App for StudioApp {
             ctx.request_repaint_after(std::time::Duration::from_millis(100));
         }
         self.screenshot_step(&ctx);
+    }
+
+    fn raw_input_hook(&mut self, _ctx: &egui::Context, raw_input: &mut egui::RawInput) {
+        self.play_pointer(raw_input);
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

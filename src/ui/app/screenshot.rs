@@ -1,4 +1,5 @@
-//! `--screenshot PATH`: once the window has settled (no job running, the selected photo shown), a
+//! `--screenshot PATH`: once the window has settled (no job running, the selected photo shown, the
+//! `--pointer` steps played), a
 //! picture of it is saved and the studio closes. The README's pictures and CI's start check use it.
 
 use std::path::PathBuf;
@@ -31,6 +32,7 @@ impl Screenshot {
 impl StudioApp {
     pub(super) fn screenshot_step(&mut self, ctx: &egui::Context) {
         let ready = !self.is_busy()
+            && !self.pointer_pending()
             && self
                 .open
                 .as_ref()

@@ -43,6 +43,13 @@ impl ToolKind {
         matches!(self, Self::Polygon | Self::Hole | Self::Scissors)
     }
 
+    /// The tool called `name` (case aside).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.name().eq_ignore_ascii_case(name))
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Select => "Select",

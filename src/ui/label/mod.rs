@@ -245,6 +245,10 @@ impl LabelWorkspace {
                     commands.push(Command::Run(Action::Label(LabelAction::Tool(tool))));
                 }
             }
+        });
+        // The tool's own settings, the view and the fill on a row of their own: a slider does
+        // not wrap, and squeezed beside the tools it would push the canvas under the side panel.
+        ui.horizontal_wrapped(|ui| {
             if self.tool.paints() {
                 ui.add(
                     egui::Slider::new(&mut self.canvas.brush_radius, 1.0..=100.0)
@@ -263,7 +267,9 @@ impl LabelWorkspace {
                     "How far a colour may be from the clicked pixel's (RGB distance, 0–441); dragging after the click sets it too",
                 );
             }
-            ui.separator();
+            if self.tool.paints() || self.tool == ToolKind::Wand {
+                ui.separator();
+            }
             for (action, label) in [(LabelAction::Fit, "Fit"), (LabelAction::ActualSize, "1:1")] {
                 commands.extend(action_button(ui, Action::Label(action), label));
             }
@@ -496,6 +502,7 @@ impl Workspace for LabelWorkspace {
         open.selection
             .image
             .is_none_or(|i| self.canvas.is_showing(i))
+            && !self.canvas.segmenting()
     }
 
     fn status_ui(&self, ui: &mut egui::Ui, open: &OpenProject) {

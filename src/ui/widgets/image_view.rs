@@ -88,6 +88,16 @@ impl Default for ViewState {
 }
 
 impl ViewState {
+    /// Shows image point `p` in the middle of the view at `zoom` (screen points per pixel).
+    pub fn centre_on(&mut self, p: [f32; 2], zoom: f32) {
+        let zoom = zoom.clamp(MIN_ZOOM, MAX_ZOOM);
+        self.fit_pending = false;
+        self.transform = ViewTransform {
+            zoom,
+            offset: self.rect.size() / 2.0 - egui::vec2(p[0], p[1]) * zoom,
+        };
+    }
+
     pub fn request_fit(&mut self) {
         self.fit_pending = true;
     }
