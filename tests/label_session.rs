@@ -227,3 +227,84 @@ fn a_failed_write_is_reported_kept_and_retried() {
     assert!(s.save_state().failures.is_empty());
     assert_eq!(ids_on_disk(dir.path(), 0), [1]);
 }
+
+#[test]
+fn class_changes_are_undone_in_turn_with_the_photos_edits() {
+    use segstudio::project::classes::ClassChange;
+    let (dir, project) = common::tiny_project(2);
+    let project = common::label(
+        project,
+        &[
+            (0, vec![common::nut(1, 5.0)]),
+            (1, vec![common::nut(1, 30.0)]),
+        ],
+    );
+    let mut s = session(project);
+    let class = |s: &LabelSession, id: u16| s.project().class(id).map(|c| c.name.clone());
+
+    // A rename, then an edit of photo 0: Ctrl+Z takes the edit back first, then the rename.
+    s.change_class(ClassChange::Rename {
+        id: 1,
+        name: "hex nut".into(),
+    })
+    .unwrap();
+    s.edit(0, "delete #1", Vec::clear).unwrap();
+    assert_eq!(s.undo_latest_name(Some(0)), Some("delete #1"));
+    s.undo_latest(Some(0)).unwrap();
+    assert_eq!(s.project().instances(0).len(), 1);
+    assert_eq!(
+        s.undo_latest_name(Some(0)),
+        Some("renamed \"nut\" to \"hex nut\"")
+    );
+    s.undo_latest(Some(0)).unwrap();
+    assert_eq!(class(&s, 1).as_deref(), Some("nut"));
+    // Redo goes forward again: the rename, then the edit.
+    s.redo_latest(Some(0)).unwrap();
+    assert_eq!(class(&s, 1).as_deref(), Some("hex nut"));
+    assert!(s.project().instances(0).len() == 1);
+    s.redo_latest(Some(0)).unwrap();
+    assert!(s.project().instances(0).is_empty());
+    s.undo_latest(Some(0)).unwrap();
+
+    // Deleting "hex nut" with its instances moved to "bolt" is undone whole, in both photos, and
+    // its retired id is free again; redo deletes it once more.
+    s.change_class(ClassChange::Delete {
+        id: 1,
+        reassign: Some(2),
+    })
+    .unwrap();
+    assert!(class(&s, 1).is_none());
+    assert!(s.project().instances(1).iter().all(|i| i.class_id == 2));
+    s.undo_latest(Some(0)).unwrap();
+    assert_eq!(class(&s, 1).as_deref(), Some("hex nut"));
+    assert!(s.project().file().retired_class_ids.is_empty());
+    for image in 0..2 {
+        assert!(s.project().instances(image).iter().all(|i| i.class_id == 1));
+    }
+    s.redo_latest(Some(1)).unwrap();
+    assert!(class(&s, 1).is_none());
+    assert_eq!(s.project().file().retired_class_ids, [1]);
+    assert!(s.project().instances(0).iter().all(|i| i.class_id == 2));
+    s.undo_latest(None).unwrap();
+
+    // Undoing an added class that an instance has taken since is refused, and changes nothing.
+    s.change_class(ClassChange::Add {
+        name: "washer".into(),
+    })
+    .unwrap();
+    let washer = s.project().file().classes.last().unwrap().id;
+    s.edit(1, "give #1 the washer class", |list| {
+        list[0].class_id = washer;
+    })
+    .unwrap();
+    let err = s.undo_latest(Some(0)).unwrap_err();
+    assert!(matches!(err, EditError::Refused(_)), "{err}");
+    assert!(err.to_string().contains("washer"), "{err}");
+    assert!(class(&s, washer).is_some());
+
+    // What is on disk is what the session holds.
+    s.flush().unwrap();
+    let reopened = Project::open(dir.path()).unwrap();
+    assert_eq!(reopened.file().classes, s.project().file().classes);
+    assert_eq!(reopened.instances(0), s.project().instances(0));
+}

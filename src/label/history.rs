@@ -1,10 +1,11 @@
 //! The undo/redo history of one image: whole edits (the instance list before and after), bounded,
-//! in memory only. It is deliberately not serialisable: an edit history is session state, and a
+//! in memory only; and the history of the class list, whose edits interleave with the images' by
+//! their stamps. It is deliberately not serialisable: an edit history is session state, and a
 //! project on disk holds only the annotations themselves.
 
 use std::collections::VecDeque;
 
-use crate::project::Instance;
+use crate::project::{ClassDef, ClassId, Instance, Variant};
 
 /// How many edits of one image can be undone; older ones are forgotten first.
 pub const MAX_UNDO: usize = 200;
@@ -16,6 +17,29 @@ pub struct Edit {
     pub name: String,
     pub before: Vec<Instance>,
     pub after: Vec<Instance>,
+    /// When it was made in the session (a counter shared with class edits): Ctrl+Z undoes
+    /// whichever of the photo's last edit and the last class change is newer.
+    pub stamp: u64,
+}
+
+/// The class list with what follows it: the variants and the retired ids.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClassState {
+    pub classes: Vec<ClassDef>,
+    pub variants: Vec<Variant>,
+    pub retired: Vec<ClassId>,
+}
+
+/// One class change (add, rename, recolour, size, delete).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClassEdit {
+    pub name: String,
+    pub before: ClassState,
+    pub after: ClassState,
+    pub stamp: u64,
+    /// A delete's reassignment: the image (by file) and stamp of each edit that moved instances
+    /// to the other class, taken back and made again with it.
+    pub reassigned: Vec<(String, u64)>,
 }
 
 /// Undo and redo stacks of one image.
@@ -60,6 +84,16 @@ impl History {
     pub fn undo_len(&self) -> usize {
         self.undo.len()
     }
+
+    /// The stamp of the edit an undo would take back.
+    pub fn undo_stamp(&self) -> Option<u64> {
+        self.undo.back().map(|e| e.stamp)
+    }
+
+    /// The stamp of the edit a redo would make again.
+    pub fn redo_stamp(&self) -> Option<u64> {
+        self.redo.last().map(|e| e.stamp)
+    }
 }
 
 #[cfg(test)]
@@ -82,6 +116,7 @@ mod tests {
             name: name.into(),
             before: list(before),
             after: list(after),
+            stamp: 0,
         }
     }
 

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use super::autosave::{Autosave, AutosaveOptions, Payload, SaveReport, SaveTarget, Waker};
-use super::history::{Edit, History};
+use super::history::{ClassEdit, ClassState, Edit, History};
 use crate::project::classes::{ClassChange, ClassError};
 use crate::project::{AnnotationState, ClassId, Instance, Project, ProjectError};
 
@@ -26,6 +26,8 @@ pub enum EditError {
     Invalid(#[from] ProjectError),
     #[error(transparent)]
     Class(#[from] ClassError),
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// Edit state of one image.
@@ -56,7 +58,14 @@ pub struct LabelSession {
     project_durable: u64,
     project_failure: Option<String>,
     autosave: Autosave,
+    /// Stamps edits in the order they are made (image edits and class changes alike).
+    clock: u64,
+    class_undo: Vec<ClassEdit>,
+    class_redo: Vec<ClassEdit>,
 }
+
+/// At most this many class changes can be undone.
+const MAX_CLASS_UNDO: usize = 100;
 
 impl LabelSession {
     /// Opens `project` for editing and starts its autosave worker; `waker` is called when a save
@@ -78,6 +87,9 @@ impl LabelSession {
             project_durable: 0,
             project_failure: None,
             autosave,
+            clock: 0,
+            class_undo: Vec::new(),
+            class_redo: Vec::new(),
         })
     }
 
@@ -116,10 +128,14 @@ impl LabelSession {
             return Ok(false);
         }
         self.apply(index, &key, after.clone())?;
+        self.clock += 1;
+        // A new edit anywhere ends what could be redone of the class list, as it does the photo's.
+        self.class_redo.clear();
         self.images.entry(key).or_default().history.record(Edit {
             name: name.to_owned(),
             before,
             after,
+            stamp: self.clock,
         });
         Ok(true)
     }
@@ -142,6 +158,165 @@ impl LabelSession {
     /// Makes the last undone edit of image `index` again; returns its name.
     pub fn redo(&mut self, index: usize) -> Result<Option<String>, EditError> {
         self.step(index, false)
+    }
+
+    /// Whether Ctrl+Z takes back a class change rather than image `index`'s last edit: the
+    /// newer of the two goes first.
+    fn class_change_first(&self, index: Option<usize>, back: bool) -> bool {
+        let history = index.and_then(|i| self.edits(i)).map(|e| &e.history);
+        if back {
+            let image = history.and_then(History::undo_stamp);
+            self.class_undo
+                .last()
+                .is_some_and(|c| image.is_none_or(|s| c.stamp > s))
+        } else {
+            // Redo goes forward in time: the older of the two undone edits first.
+            // A delete's own reassignment is redone with it, never before it.
+            let image = history.and_then(History::redo_stamp);
+            self.class_redo.last().is_some_and(|c| {
+                image.is_none_or(|s| c.stamp < s || c.reassigned.iter().any(|(_, r)| *r == s))
+            })
+        }
+    }
+
+    /// Undo as Ctrl+Z does it: the newer of image `index`'s last edit (when an image is
+    /// selected) and the last class change; returns its name.
+    pub fn undo_latest(&mut self, index: Option<usize>) -> Result<Option<String>, EditError> {
+        if self.class_change_first(index, true) {
+            return self.step_classes(true).map(Some);
+        }
+        index.map_or(Ok(None), |i| self.undo(i))
+    }
+
+    /// Redo as Ctrl+Shift+Z does it (see [`Self::undo_latest`]).
+    pub fn redo_latest(&mut self, index: Option<usize>) -> Result<Option<String>, EditError> {
+        if self.class_change_first(index, false) {
+            return self.step_classes(false).map(Some);
+        }
+        index.map_or(Ok(None), |i| self.redo(i))
+    }
+
+    /// What [`Self::undo_latest`] would take back, in words.
+    pub fn undo_latest_name(&self, index: Option<usize>) -> Option<&str> {
+        if self.class_change_first(index, true) {
+            return self.class_undo.last().map(|c| c.name.as_str());
+        }
+        index.and_then(|i| self.undo_name(i))
+    }
+
+    /// What [`Self::redo_latest`] would make again, in words.
+    pub fn redo_latest_name(&self, index: Option<usize>) -> Option<&str> {
+        if self.class_change_first(index, false) {
+            return self.class_redo.last().map(|c| c.name.as_str());
+        }
+        index.and_then(|i| self.redo_name(i))
+    }
+
+    fn class_state(&self) -> ClassState {
+        let file = self.project.file();
+        ClassState {
+            classes: file.classes.clone(),
+            variants: file.variants.clone(),
+            retired: file.retired_class_ids.clone(),
+        }
+    }
+
+    /// Takes the last class change back (or makes the last undone one again). Refused, changing
+    /// nothing, where it would take away a class that instances use now.
+    fn step_classes(&mut self, back: bool) -> Result<String, EditError> {
+        let edit = if back {
+            self.class_undo.last()
+        } else {
+            self.class_redo.last()
+        }
+        .cloned()
+        .ok_or_else(|| EditError::Refused("there is no class change to take back".into()))?;
+        let target = if back { &edit.before } else { &edit.after };
+        let images: Vec<usize> = edit
+            .reassigned
+            .iter()
+            .filter_map(|(file, _)| self.project.image_index(file))
+            .collect();
+        let refuse = |why: String| {
+            EditError::Refused(format!(
+                "cannot {} {:?}: {why}",
+                if back { "undo" } else { "redo" },
+                edit.name
+            ))
+        };
+        // Classes the step takes away must be unused once it is done.
+        let gone: Vec<ClassId> = self
+            .project
+            .file()
+            .classes
+            .iter()
+            .map(|c| c.id)
+            .filter(|id| !target.classes.iter().any(|c| c.id == *id))
+            .collect();
+        let in_use = |session: &Self| {
+            gone.iter()
+                .map(|&id| (id, session.project.class_use(id)))
+                .find(|(_, used)| used.instances > 0)
+        };
+        if back {
+            if let Some((id, used)) = in_use(self) {
+                return Err(refuse(format!(
+                    "{} instance(s) in {} image(s) use class {:?} now",
+                    used.instances,
+                    used.images.len(),
+                    self.project.class(id).map_or("?", |c| c.name.as_str())
+                )));
+            }
+            // The class comes back first, then its instances.
+            self.project.restore_classes(
+                target.classes.clone(),
+                target.variants.clone(),
+                target.retired.clone(),
+            )?;
+            for (&image, (_, stamp)) in images.iter().zip(&edit.reassigned) {
+                if self.edits(image).and_then(|e| e.history.undo_stamp()) == Some(*stamp) {
+                    self.step(image, true)?;
+                }
+            }
+        } else {
+            let redoable = images.len() == edit.reassigned.len()
+                && images
+                    .iter()
+                    .zip(&edit.reassigned)
+                    .all(|(&image, (_, stamp))| {
+                        self.edits(image).and_then(|e| e.history.redo_stamp()) == Some(*stamp)
+                    });
+            if !redoable && !edit.reassigned.is_empty() {
+                return Err(refuse(
+                    "the photos it reassigned have been edited since".into(),
+                ));
+            }
+            for &image in &images {
+                self.step(image, false)?;
+            }
+            if let Some((id, used)) = in_use(self) {
+                return Err(refuse(format!(
+                    "{} instance(s) in {} image(s) still use class {:?}",
+                    used.instances,
+                    used.images.len(),
+                    self.project.class(id).map_or("?", |c| c.name.as_str())
+                )));
+            }
+            self.project.restore_classes(
+                target.classes.clone(),
+                target.variants.clone(),
+                target.retired.clone(),
+            )?;
+        }
+        if back {
+            if let Some(e) = self.class_undo.pop() {
+                self.class_redo.push(e);
+            }
+        } else if let Some(e) = self.class_redo.pop() {
+            self.class_undo.push(e);
+        }
+        self.project_changed();
+        Ok(edit.name)
     }
 
     fn step(&mut self, index: usize, back: bool) -> Result<Option<String>, EditError> {
@@ -225,6 +400,8 @@ impl LabelSession {
     pub fn change_class(&mut self, change: ClassChange) -> Result<String, EditError> {
         let name_of = |p: &Project, id: ClassId| p.class(id).map(|c| c.name.clone());
         let before = self.project.file().clone();
+        let before_classes = self.class_state();
+        let mut reassigned = Vec::new();
         let summary = match change {
             ClassChange::Add { name } => {
                 let id = self.project.add_class(&name)?;
@@ -257,11 +434,15 @@ impl LabelSession {
                 let name = name_of(&self.project, id).unwrap_or_default();
                 if let Some(to) = reassign {
                     for &image in &used.images {
-                        self.edit(image, "Reassign class", |list| {
+                        let changed = self.edit(image, "Reassign class", |list| {
                             for inst in list.iter_mut().filter(|i| i.class_id == id) {
                                 inst.class_id = to;
                             }
                         })?;
+                        if changed {
+                            reassigned
+                                .push((self.project.file().images[image].file.clone(), self.clock));
+                        }
                     }
                 }
                 self.project.remove_unused_class(id)?;
@@ -277,6 +458,23 @@ impl LabelSession {
         };
         if *self.project.file() != before {
             self.project_changed();
+            self.clock += 1;
+            self.class_redo.clear();
+            // "Undid renamed \"a\" to \"b\"" in the toast and the Edit menu.
+            let mut name = summary.clone();
+            if let Some(first) = name.get(..1) {
+                name.replace_range(..1, &first.to_lowercase());
+            }
+            self.class_undo.push(ClassEdit {
+                name,
+                before: before_classes,
+                after: self.class_state(),
+                stamp: self.clock,
+                reassigned,
+            });
+            if self.class_undo.len() > MAX_CLASS_UNDO {
+                self.class_undo.remove(0);
+            }
         }
         Ok(summary)
     }

@@ -232,6 +232,19 @@ impl Project {
         Ok(used)
     }
 
+    /// Puts back a class list as it was (undo and redo of class changes): the caller has checked
+    /// that no instance uses a class it leaves out. Not saved.
+    pub(crate) fn restore_classes(
+        &mut self,
+        classes: Vec<ClassDef>,
+        variants: Vec<super::Variant>,
+        retired: Vec<ClassId>,
+    ) -> Result<(), ProjectError> {
+        self.replace_classes(classes, variants)?;
+        self.file.retired_class_ids = retired;
+        Ok(())
+    }
+
     /// Deletes class `id`, which no readable annotation may use any more; its id is retired and it
     /// leaves every variant. Not saved.
     pub(crate) fn remove_unused_class(&mut self, id: ClassId) -> Result<(), ClassError> {

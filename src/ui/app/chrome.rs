@@ -66,8 +66,8 @@ impl StudioApp {
     fn edit_menu_ui(&self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         let Some(open) = &self.open else { return };
         let image = open.selection.image;
-        let undo = image.and_then(|i| open.session.undo_name(i));
-        let redo = image.and_then(|i| open.session.redo_name(i));
+        let undo = open.session.undo_latest_name(image);
+        let redo = open.session.redo_latest_name(image);
         ui.menu_button("Edit", |ui| {
             commands.extend(action_menu_item(
                 ui,

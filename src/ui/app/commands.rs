@@ -167,29 +167,27 @@ impl StudioApp {
 
     fn undo_redo(&mut self, undo: bool) {
         let Some(open) = &mut self.open else { return };
-        let Some(image) = open.selection.image else {
-            return;
-        };
+        let image = open.selection.image;
         let result = if undo {
-            open.session.undo(image)
+            open.session.undo_latest(image)
         } else {
-            open.session.redo(image)
+            open.session.redo_latest(image)
         };
         match result {
             Ok(Some(name)) => {
                 let verb = if undo { "Undid" } else { "Redid" };
                 self.toasts.info(format!("{verb} {name}"));
                 // The selected instance may be gone (an undone add) or back.
-                if let Some(id) = open.selection.instance
+                if let (Some(image), Some(id)) = (image, open.selection.instance)
                     && !open.project().instances(image).iter().any(|i| i.id == id)
                 {
                     open.selection.instance = None;
                 }
             }
             Ok(None) => self.toasts.info(if undo {
-                "Nothing to undo in this image"
+                "Nothing to undo in this image or the class list"
             } else {
-                "Nothing to redo in this image"
+                "Nothing to redo in this image or the class list"
             }),
             Err(err) => self.toasts.error(err.to_string()),
         }
