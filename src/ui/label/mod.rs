@@ -316,7 +316,9 @@ impl Workspace for LabelWorkspace {
         let class = self.drawing_class(cx.open.project());
         egui::Panel::right("label-side")
             .resizable(true)
-            .default_size(250.0)
+            // Room for "#12 container_box_blue · 333 vertices" beside its three buttons.
+            .default_size(360.0)
+            .min_size(220.0)
             .show(ui, |ui| {
                 panel::side_ui(ui, cx.open, class, self, cx.commands);
             });

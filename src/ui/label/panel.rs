@@ -58,31 +58,35 @@ pub fn side_ui(
         .max_height(ui.available_height() * 0.5)
         .show(ui, |ui| {
             for (k, class) in project.file().classes.iter().enumerate() {
-                ui.horizontal(|ui| {
-                    swatch(ui, class.color);
-                    let hotkey = if k < 9 {
-                        format!("{} ", k + 1)
-                    } else {
-                        "  ".to_owned()
-                    };
-                    let response = ui
-                        .selectable_label(
-                            drawing == Some(class.id),
-                            format!("{hotkey}{}", class.name),
+                let hotkey = if k < 9 {
+                    format!("{} ", k + 1)
+                } else {
+                    "  ".to_owned()
+                };
+                let (response, toggled) = row(
+                    ui,
+                    class.color,
+                    drawing == Some(class.id),
+                    &format!("{hotkey}{}", class.name),
+                    |ui| {
+                        toggles(
+                            ui,
+                            visibility.class_hidden(class.id),
+                            visibility.class_locked(class.id),
+                            "every instance of this class",
                         )
-                        .on_hover_text(
-                            "New instances get this class; with an instance selected, it gets it \
-                             too. Right-click to rename, recolour, size or delete it",
-                        );
-                    response.context_menu(|ui| editor.menu_ui(ui, class));
-                    if let Some(lock) = toggles(
-                        ui,
-                        visibility.class_hidden(class.id),
-                        visibility.class_locked(class.id),
-                        "every instance of this class",
-                    ) {
-                        visibility.toggle_class(class.id, lock);
-                    }
+                    },
+                );
+                let response = response.on_hover_text(format!(
+                    "{}: new instances get this class; with an instance selected, it gets it \
+                     too. Right-click to rename, recolour, size or delete it",
+                    class.name
+                ));
+                response.context_menu(|ui| editor.menu_ui(ui, class));
+                if let Some(lock) = toggled {
+                    visibility.toggle_class(class.id, lock);
+                }
+                {
                     if response.clicked() {
                         *active_class = Some(class.id);
                         if let Some((image, inst)) = selected
@@ -97,7 +101,7 @@ pub fn side_ui(
                             });
                         }
                     }
-                });
+                }
             }
         });
     editor.ui(ui, project, commands);
@@ -117,57 +121,79 @@ pub fn side_ui(
         .id_salt("label-instances")
         .show_rows(ui, row_height, instances.len(), |ui, rows| {
             for &inst in &instances[rows] {
-                ui.horizontal(|ui| {
-                    let class = project.class(inst.class_id);
-                    swatch(ui, class.map_or([255, 0, 255], |c| c.color));
-                    let name = class.map_or("unknown class", |c| c.name.as_str());
-                    let is_selected = open.selection.instance == Some(inst.id);
-                    if ui
-                        .selectable_label(
-                            is_selected,
-                            format!("#{} {name} · {} vertices", inst.id, inst.vertex_count()),
-                        )
-                        .clicked()
-                    {
-                        commands.push(Command::SelectInstance((!is_selected).then_some(inst.id)));
-                    }
-                    let file = &project.file().images[image].file;
-                    if let Some(lock) = toggles(
-                        ui,
-                        visibility.instance_hidden(file, inst.id),
-                        visibility.instance_locked(file, inst.id),
-                        "this instance",
-                    ) {
-                        visibility.toggle_instance(file, inst.id, lock);
-                    }
-                    if ui
-                        .small_button("Delete")
-                        .on_hover_text("Delete this instance (Delete)")
-                        .clicked()
-                    {
-                        commands.push(Command::Edit {
-                            image,
-                            edit: InstanceEdit::Delete(inst.id),
-                        });
-                    }
-                });
+                let class = project.class(inst.class_id);
+                let name = class.map_or("unknown class", |c| c.name.as_str());
+                let is_selected = open.selection.instance == Some(inst.id);
+                let file = &project.file().images[image].file;
+                let (response, (delete, toggled)) = row(
+                    ui,
+                    class.map_or([255, 0, 255], |c| c.color),
+                    is_selected,
+                    &format!("#{} {name} · {} vertices", inst.id, inst.vertex_count()),
+                    |ui| {
+                        // Right to left: Delete at the edge, then lock and hide.
+                        let delete = ui
+                            .small_button("Delete")
+                            .on_hover_text("Delete this instance (Delete)")
+                            .clicked();
+                        let toggled = toggles(
+                            ui,
+                            visibility.instance_hidden(file, inst.id),
+                            visibility.instance_locked(file, inst.id),
+                            "this instance",
+                        );
+                        (delete, toggled)
+                    },
+                );
+                if response
+                    .on_hover_text(format!("#{} {name}: click to select it", inst.id))
+                    .clicked()
+                {
+                    commands.push(Command::SelectInstance((!is_selected).then_some(inst.id)));
+                }
+                if let Some(lock) = toggled {
+                    visibility.toggle_instance(file, inst.id, lock);
+                }
+                if delete {
+                    commands.push(Command::Edit {
+                        image,
+                        edit: InstanceEdit::Delete(inst.id),
+                    });
+                }
             }
         });
 }
 
-/// The "hide"/"show" and "lock"/"unlock" buttons of a row; returns which was clicked
-/// (`Some(true)`: lock).
+/// One row of the class or instance list: a colour swatch and a selectable name on the left
+/// (cut short with "…" where it would run into the buttons; the caller's tooltip says it whole),
+/// and `buttons` flush right, drawn right to left, so that the rows line up whatever the names.
+fn row<R>(
+    ui: &mut egui::Ui,
+    color: [u8; 3],
+    selected: bool,
+    text: &str,
+    buttons: impl FnOnce(&mut egui::Ui) -> R,
+) -> (egui::Response, R) {
+    ui.horizontal(|ui| {
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let inner = buttons(ui);
+            let response = ui
+                .with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                    swatch(ui, color);
+                    ui.add(egui::Button::selectable(selected, text).truncate())
+                })
+                .inner;
+            (response, inner)
+        })
+        .inner
+    })
+    .inner
+}
+
+/// The "hide"/"show" and "lock"/"unlock" buttons of a row, drawn into a right-to-left layout
+/// (so "lock" first: it reads "hide lock"); returns which was clicked (`Some(true)`: lock).
 fn toggles(ui: &mut egui::Ui, hidden: bool, locked: bool, what: &str) -> Option<bool> {
     let mut clicked = None;
-    if ui
-        .small_button(if hidden { "show" } else { "hide" })
-        .on_hover_text(format!(
-            "Hide {what} while you label (not saved; a hidden instance cannot be picked)"
-        ))
-        .clicked()
-    {
-        clicked = Some(false);
-    }
     if ui
         .small_button(if locked { "unlock" } else { "lock" })
         .on_hover_text(format!(
@@ -176,6 +202,15 @@ fn toggles(ui: &mut egui::Ui, hidden: bool, locked: bool, what: &str) -> Option<
         .clicked()
     {
         clicked = Some(true);
+    }
+    if ui
+        .small_button(if hidden { "show" } else { "hide" })
+        .on_hover_text(format!(
+            "Hide {what} while you label (not saved; a hidden instance cannot be picked)"
+        ))
+        .clicked()
+    {
+        clicked = Some(false);
     }
     clicked
 }
