@@ -736,3 +736,29 @@ fn a_pointer_script_draws_a_polygon_as_a_hand_would() {
         assert!(near(*got, want), "{got:?} vs {want:?}");
     }
 }
+
+#[test]
+fn an_instance_selected_on_the_canvas_scrolls_into_the_instance_list() {
+    // Sixty instances: the list lays out only the rows in view, the top ones (highest order).
+    let (dir, project) = common::tiny_project(1);
+    let nuts: Vec<Instance> = (1..=60).map(|id| common::nut(id, 5.0)).collect();
+    common::label(project, &[(0, nuts)]);
+    let args = StudioArgs {
+        project: Some(dir.path().to_path_buf()),
+        image: Some("photo_000.png".into()),
+        workspace: Some("label".into()),
+        ..StudioArgs::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1360.0, 860.0))
+        .build_eframe(move |cc| StudioApp::new(cc, args));
+    step_until(&mut harness, "the photo on the canvas", |app| {
+        app.workspaces.label.canvas.is_showing(0)
+    });
+    harness.run_steps(2);
+    let row = "#1 nut · 8 vertices";
+    assert!(harness.query_by_label(row).is_none(), "the bottom row is out of view");
+    harness.state_mut().open.as_mut().unwrap().selection.instance = Some(1);
+    harness.run_steps(3);
+    assert!(harness.query_by_label(row).is_some(), "selected, it is in view");
+}

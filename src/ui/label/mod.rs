@@ -40,6 +40,10 @@ pub struct LabelWorkspace {
     pub visibility: Visibility,
     /// The class being renamed, resized or deleted, and the name of the next one.
     pub class_editor: ClassEditor,
+    /// The instance the instance list last scrolled to (a new selection scrolls it into view).
+    listed_selection: Option<u32>,
+    /// The instance rows in view last frame.
+    listed_rows: std::ops::Range<usize>,
 }
 
 impl Default for LabelWorkspace {
@@ -52,6 +56,8 @@ impl Default for LabelWorkspace {
             tools_image: None,
             visibility: Visibility::default(),
             class_editor: ClassEditor::default(),
+            listed_selection: None,
+            listed_rows: 0..0,
         }
     }
 }

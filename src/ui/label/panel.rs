@@ -117,51 +117,66 @@ pub fn side_ui(
     }
     // Only the rows in view are laid out: a photo may carry a thousand instances.
     let row_height = ui.spacing().interact_size.y;
-    egui::ScrollArea::vertical()
-        .id_salt("label-instances")
-        .show_rows(ui, row_height, instances.len(), |ui, rows| {
-            for &inst in &instances[rows] {
-                let class = project.class(inst.class_id);
-                let name = class.map_or("unknown class", |c| c.name.as_str());
-                let is_selected = open.selection.instance == Some(inst.id);
-                let file = &project.file().images[image].file;
-                let (response, (delete, toggled)) = row(
-                    ui,
-                    class.map_or([255, 0, 255], |c| c.color),
-                    is_selected,
-                    &format!("#{} {name} · {} vertices", inst.id, inst.vertex_count()),
-                    |ui| {
-                        // Right to left: Delete at the edge, then lock and hide.
-                        let delete = ui
-                            .small_button("Delete")
-                            .on_hover_text("Delete this instance (Delete)")
-                            .clicked();
-                        let toggled = toggles(
-                            ui,
-                            visibility.instance_hidden(file, inst.id),
-                            visibility.instance_locked(file, inst.id),
-                            "this instance",
-                        );
-                        (delete, toggled)
-                    },
-                );
-                if response
-                    .on_hover_text(format!("#{} {name}: click to select it", inst.id))
-                    .clicked()
-                {
-                    commands.push(Command::SelectInstance((!is_selected).then_some(inst.id)));
-                }
-                if let Some(lock) = toggled {
-                    visibility.toggle_instance(file, inst.id, lock);
-                }
-                if delete {
-                    commands.push(Command::Edit {
-                        image,
-                        edit: InstanceEdit::Delete(inst.id),
-                    });
-                }
+    let mut scroll = egui::ScrollArea::vertical().id_salt("label-instances");
+    // An instance selected on the canvas scrolls its row into view (near the top), once, unless
+    // the row is in view already (a click in the list itself).
+    if open.selection.instance != workspace.listed_selection {
+        workspace.listed_selection = open.selection.instance;
+        if let Some(row) = open
+            .selection
+            .instance
+            .and_then(|id| instances.iter().position(|i| i.id == id))
+            .filter(|row| !workspace.listed_rows.contains(row))
+        {
+            let pitch = row_height + ui.spacing().item_spacing.y;
+            scroll = scroll.vertical_scroll_offset((row as f32 - 2.0).max(0.0) * pitch);
+        }
+    }
+    let listed_rows = &mut workspace.listed_rows;
+    scroll.show_rows(ui, row_height, instances.len(), |ui, rows| {
+        *listed_rows = rows.clone();
+        for &inst in &instances[rows] {
+            let class = project.class(inst.class_id);
+            let name = class.map_or("unknown class", |c| c.name.as_str());
+            let is_selected = open.selection.instance == Some(inst.id);
+            let file = &project.file().images[image].file;
+            let (response, (delete, toggled)) = row(
+                ui,
+                class.map_or([255, 0, 255], |c| c.color),
+                is_selected,
+                &format!("#{} {name} · {} vertices", inst.id, inst.vertex_count()),
+                |ui| {
+                    // Right to left: Delete at the edge, then lock and hide.
+                    let delete = ui
+                        .small_button("Delete")
+                        .on_hover_text("Delete this instance (Delete)")
+                        .clicked();
+                    let toggled = toggles(
+                        ui,
+                        visibility.instance_hidden(file, inst.id),
+                        visibility.instance_locked(file, inst.id),
+                        "this instance",
+                    );
+                    (delete, toggled)
+                },
+            );
+            if response
+                .on_hover_text(format!("#{} {name}: click to select it", inst.id))
+                .clicked()
+            {
+                commands.push(Command::SelectInstance((!is_selected).then_some(inst.id)));
             }
-        });
+            if let Some(lock) = toggled {
+                visibility.toggle_instance(file, inst.id, lock);
+            }
+            if delete {
+                commands.push(Command::Edit {
+                    image,
+                    edit: InstanceEdit::Delete(inst.id),
+                });
+            }
+        }
+    });
 }
 
 /// One row of the class or instance list: a colour swatch and a selectable name on the left
