@@ -757,8 +757,20 @@ fn an_instance_selected_on_the_canvas_scrolls_into_the_instance_list() {
     });
     harness.run_steps(2);
     let row = "#1 nut · 8 vertices";
-    assert!(harness.query_by_label(row).is_none(), "the bottom row is out of view");
-    harness.state_mut().open.as_mut().unwrap().selection.instance = Some(1);
+    assert!(
+        harness.query_by_label(row).is_none(),
+        "the bottom row is out of view"
+    );
+    harness
+        .state_mut()
+        .open
+        .as_mut()
+        .unwrap()
+        .selection
+        .instance = Some(1);
     harness.run_steps(3);
-    assert!(harness.query_by_label(row).is_some(), "selected, it is in view");
+    assert!(
+        harness.query_by_label(row).is_some(),
+        "selected, it is in view"
+    );
 }
