@@ -7,7 +7,7 @@
 //! - [`geometry`]: polygons with holes, rasterisation and contour tracing;
 //! - [`label`]: the edit model (undo/redo, autosave, merging job results);
 //! - [`import`] / [`export`]: datasets in and out;
-//! - [`stats`]: dataset statistics;
+//! - [`stats`]: dataset statistics; [`eval`]: scores of predicted label maps (IoU, mIoU);
 //! - [`demo`] / [`demo_project`]: the procedural renderer of the bundled demo project;
 //! - [`model`]: DeepLabv3+ (MobileNetV2, Xception-65) in Candle with the custom ops it needs;
 //! - [`progress`]: progress and cancellation of long jobs; [`workers`]: pools for interactive work.
@@ -16,6 +16,7 @@ pub mod cli;
 pub mod dataset;
 pub mod demo;
 pub mod demo_project;
+pub mod eval;
 pub mod formats;
 pub mod geometry;
 pub mod imageio;
