@@ -1,14 +1,11 @@
 //! The evaluator against an independent computation: numpy, with the torch peer's own formulas
 //! (`scripts/check_eval.py`), on random label maps with ignored pixels.
-#![expect(
-    clippy::unwrap_used,
-    reason = "a test that cannot set up fails loudly, which is what it should do"
-)]
-
 mod common;
 
 use rand::{Rng as _, SeedableRng as _};
 use segstudio::eval::Confusion;
+
+const CLASSES: usize = 6;
 
 #[test]
 fn scores_equal_numpys_on_random_maps() {
@@ -16,7 +13,6 @@ fn scores_equal_numpys_on_random_maps() {
     let Some(python) = common::python(test) else {
         return;
     };
-    const CLASSES: usize = 6;
     let dir = tempfile::tempdir().unwrap();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
     let mut confusion = Confusion::new(CLASSES);
