@@ -7,8 +7,15 @@
 //! the classes present in the truth, pixel accuracy the diagonal over all counted pixels.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
+use rayon::prelude::*;
 use serde::Serialize;
+
+use crate::formats::render_label_map;
+use crate::imageio::read_label_png;
+use crate::progress::Progress;
+use crate::project::{IGNORE_LABEL, Project, ProjectError, Split, image_stem};
 
 /// Why a pair of label maps cannot be scored.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -148,6 +155,90 @@ impl Confusion {
             per_class,
         }
     }
+}
+
+/// The scores of one split, with how many images they cover.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SplitScores {
+    pub variant: String,
+    pub images: usize,
+    #[serde(flatten)]
+    pub scores: Scores,
+}
+
+/// Scores the prediction masks in `dir` (`<image stem>.png`, 8-bit, the variant's label ids at the
+/// photo's resolution, as `export masks` writes the truth and `predict` will write predictions)
+/// against the truth of every labelled image of `split` (or all) through `variant_name`.
+pub fn score_predictions(
+    project: &Project,
+    variant_name: &str,
+    split: Option<Split>,
+    dir: &Path,
+    progress: &Progress,
+) -> Result<SplitScores, ProjectError> {
+    let variant = project.variant(variant_name).ok_or_else(|| {
+        ProjectError::Other(format!(
+            "there is no variant {variant_name:?} (the project has {})",
+            project
+                .file()
+                .variants
+                .iter()
+                .map(|v| v.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })?;
+    let todo: Vec<usize> = (0..project.file().images.len())
+        .filter(|&i| split.is_none_or(|s| project.file().images[i].split == Some(s)))
+        .filter(|&i| project.status(i) == crate::project::ImageStatus::Labelled)
+        .collect();
+    if todo.is_empty() {
+        return Err(ProjectError::Other(
+            "no labelled image to score in that split".into(),
+        ));
+    }
+    let classes = variant.labels.len() + 1;
+    progress.start_stage("scoring predictions", todo.len() as u64);
+    let confusion = todo
+        .par_iter()
+        .map(|&i| {
+            progress.check().map_err(|_| ProjectError::Cancelled)?;
+            let image = &project.file().images[i];
+            let path = dir.join(format!("{}.png", image_stem(&image.file)));
+            let predicted = read_label_png(&path).map_err(|e| ProjectError::Other(e.to_string()))?;
+            if (predicted.width, predicted.height) != (image.width, image.height) {
+                return Err(ProjectError::Other(format!(
+                    "{} is {}x{}, but its photo {} is {}x{}: predictions are scored at the photo's resolution",
+                    path.display(),
+                    predicted.width,
+                    predicted.height,
+                    image.file,
+                    image.width,
+                    image.height
+                )));
+            }
+            let truth = render_label_map(project.instances(i), variant, image.width, image.height);
+            let mut one = Confusion::new(classes);
+            one.add(&truth, &predicted.data, IGNORE_LABEL)
+                .map_err(|e| ProjectError::Other(format!("{}: {e}", path.display())))?;
+            progress.advance(1);
+            Ok(one)
+        })
+        .try_reduce(
+            || Confusion::new(classes),
+            |mut a, b| {
+                a.merge(&b);
+                Ok(a)
+            },
+        )?;
+    let names: Vec<String> = std::iter::once("background".to_owned())
+        .chain(variant.labels.iter().cloned())
+        .collect();
+    Ok(SplitScores {
+        variant: variant.name.clone(),
+        images: todo.len(),
+        scores: confusion.scores(&names),
+    })
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! `export` in every format, and `import labelme|coco|voc|yolo`.
+//! `export` in every format, `import labelme|coco|voc|yolo`, and `score` of prediction masks.
 
 use std::path::PathBuf;
 
@@ -47,6 +47,52 @@ pub struct ExportArgs {
     pub out: PathBuf,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    #[arg(long)]
+    pub project: PathBuf,
+    /// Folder of `<image stem>.png` prediction masks at the photos' resolution, in the variant's
+    /// label ids (as `export masks` writes the truth).
+    #[arg(long)]
+    pub predictions: PathBuf,
+    /// Dataset variant the label ids belong to (e.g. full, binary).
+    #[arg(long, default_value = "full")]
+    pub variant: String,
+    /// Only the images of this split: train, val or test (default: all labelled images).
+    #[arg(long, value_parser = parse_split)]
+    pub split: Option<Split>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn score(args: &ScoreArgs) -> anyhow::Result<()> {
+    let project = Project::open(&args.project)?;
+    let scores = run_job(Display::for_command(args.json), |progress| {
+        crate::eval::score_predictions(
+            &project,
+            &args.variant,
+            args.split,
+            &args.predictions,
+            progress,
+        )
+    })?;
+    if args.json {
+        return print_json(&scores);
+    }
+    let percent = |v: Option<f64>| v.map_or("–".to_owned(), |v| format!("{v:.2}"));
+    println!(
+        "{} images, variant {}: mIoU {} %, pixel accuracy {} %",
+        scores.images,
+        scores.variant,
+        percent(scores.scores.miou),
+        percent(scores.scores.pixel_acc)
+    );
+    for (name, iou) in &scores.scores.per_class {
+        println!("  {name:<24} {iou:6.2}");
+    }
+    Ok(())
 }
 
 pub(super) fn parse_split(text: &str) -> Result<Split, String> {

@@ -42,6 +42,9 @@ pub enum Command {
     Synth(synth::SynthArgs),
     /// Print dataset statistics.
     Stats(dataset::StatsArgs),
+    /// Score prediction masks (8-bit PNGs of label ids, one per photo) against the project's truth:
+    /// mIoU, pixel accuracy and per-class IoU.
+    Score(formats::ScoreArgs),
     /// Render the demo project (procedural photos of the 18 atWork objects with exact ground truth).
     Demo(dataset::DemoArgs),
     /// Parameters, multiply-adds and FLOPs of a model configuration.
@@ -98,6 +101,7 @@ pub fn run(command: Command) -> i32 {
         Command::Export(args) => formats::export(&args),
         Command::Synth(args) => synth::synth(&args),
         Command::Stats(args) => dataset::stats(&args),
+        Command::Score(args) => formats::score(&args),
         Command::Check(args) => dataset::check(&args),
         Command::Demo(args) => dataset::demo(&args),
         Command::ModelInfo(args) => model::model_info(&args),
