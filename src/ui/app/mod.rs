@@ -82,23 +82,7 @@ impl StudioApp {
             pointer: None,
             initial_image: args.image,
         };
-        if let Some(name) = &args.tool {
-            match crate::ui::label::ToolKind::from_name(name) {
-                Some(tool) => app.workspaces.label.tool = tool,
-                None => app.toasts.error(format!(
-                    "No tool {name:?}: the tools are select, click, polygon, scissors, rectangle, hole, brush, eraser and wand"
-                )),
-            }
-        }
-        if let Some(text) = &args.pointer {
-            match PointerScript::parse(text) {
-                Ok(script) => app.pointer = Some(script),
-                Err(err) => {
-                    eprintln!("error: --pointer: {err}");
-                    app.toasts.error(format!("--pointer: {err}"));
-                }
-            }
-        }
+        app.set_up_gestures(args.tool.as_deref(), args.pointer.as_deref());
         if let Some(name) = &args.workspace {
             match WorkspaceId::ALL
                 .into_iter()
@@ -123,33 +107,6 @@ impl StudioApp {
             app.start_open(&cc.egui_ctx, path);
         }
         app
-    }
-
-    /// Plays the next `--pointer` step into this frame's input, once the Label canvas shows the
-    /// selected photo (the real window calls this through eframe; tests may call it themselves).
-    pub fn play_pointer(&mut self, raw_input: &mut egui::RawInput) {
-        let Some(script) = &mut self.pointer else {
-            return;
-        };
-        let canvas = &mut self.workspaces.label.canvas;
-        let showing = self.active == WorkspaceId::Label
-            && self
-                .open
-                .as_ref()
-                .and_then(|o| o.selection.image)
-                .is_some_and(|i| canvas.is_showing(i));
-        let view = {
-            let canvas = &*canvas;
-            script.play(raw_input, showing.then_some(|p| canvas.to_screen(p)))
-        };
-        if let Some((zoom, at)) = view {
-            canvas.view.centre_on(at, zoom);
-        }
-    }
-
-    /// Whether `--pointer` steps are still to be played.
-    pub fn pointer_pending(&self) -> bool {
-        self.pointer.as_ref().is_some_and(|s| !s.is_done())
     }
 
     /// Whether any background job is running.

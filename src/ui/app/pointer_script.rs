@@ -13,6 +13,7 @@ use std::collections::VecDeque;
 use egui::{Event, Modifiers, PointerButton};
 
 use crate::geometry::Point;
+use crate::ui::workspace::WorkspaceId;
 
 /// One parsed step.
 #[derive(Clone, Debug, PartialEq)]
@@ -148,6 +149,57 @@ impl PointerScript {
             self.frames.pop_front();
         }
         None
+    }
+}
+
+impl super::StudioApp {
+    /// `--tool` and `--pointer`: the Label tool to start with and the steps to play (a bad name or
+    /// step is said on stderr and in a toast, and nothing is played).
+    pub(super) fn set_up_gestures(&mut self, tool: Option<&str>, pointer: Option<&str>) {
+        if let Some(name) = tool {
+            match crate::ui::label::ToolKind::from_name(name) {
+                Some(tool) => self.workspaces.label.tool = tool,
+                None => self.toasts.error(format!(
+                    "No tool {name:?}: the tools are select, click, polygon, scissors, rectangle, hole, brush, eraser and wand"
+                )),
+            }
+        }
+        if let Some(text) = pointer {
+            match PointerScript::parse(text) {
+                Ok(script) => self.pointer = Some(script),
+                Err(err) => {
+                    eprintln!("error: --pointer: {err}");
+                    self.toasts.error(format!("--pointer: {err}"));
+                }
+            }
+        }
+    }
+
+    /// Plays the next `--pointer` step into this frame's input, once the Label canvas shows the
+    /// selected photo (the real window calls this through eframe; tests may call it themselves).
+    pub fn play_pointer(&mut self, raw_input: &mut egui::RawInput) {
+        let Some(script) = &mut self.pointer else {
+            return;
+        };
+        let canvas = &mut self.workspaces.label.canvas;
+        let showing = self.active == WorkspaceId::Label
+            && self
+                .open
+                .as_ref()
+                .and_then(|o| o.selection.image)
+                .is_some_and(|i| canvas.is_showing(i));
+        let view = {
+            let canvas = &*canvas;
+            script.play(raw_input, showing.then_some(|p| canvas.to_screen(p)))
+        };
+        if let Some((zoom, at)) = view {
+            canvas.view.centre_on(at, zoom);
+        }
+    }
+
+    /// Whether `--pointer` steps are still to be played.
+    pub fn pointer_pending(&self) -> bool {
+        self.pointer.as_ref().is_some_and(|s| !s.is_done())
     }
 }
 
