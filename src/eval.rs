@@ -176,22 +176,9 @@ pub fn score_predictions(
     dir: &Path,
     progress: &Progress,
 ) -> Result<SplitScores, ProjectError> {
-    let variant = project.variant(variant_name).ok_or_else(|| {
-        ProjectError::Other(format!(
-            "there is no variant {variant_name:?} (the project has {})",
-            project
-                .file()
-                .variants
-                .iter()
-                .map(|v| v.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-    })?;
-    let todo: Vec<usize> = (0..project.file().images.len())
-        .filter(|&i| split.is_none_or(|s| project.file().images[i].split == Some(s)))
-        .filter(|&i| project.status(i) == crate::project::ImageStatus::Labelled)
-        .collect();
+    let variant = crate::formats::find_variant(project, variant_name)?;
+    // The images `export masks` would write: the labelled ones of the split.
+    let (todo, _) = crate::formats::select_images(project, "score", split);
     if todo.is_empty() {
         return Err(ProjectError::Other(
             "no labelled image to score in that split".into(),
