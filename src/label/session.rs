@@ -253,19 +253,23 @@ impl LabelSession {
             .map(|c| c.id)
             .filter(|id| !target.classes.iter().any(|c| c.id == *id))
             .collect();
+        // What keeps such a class in use, in words.
         let in_use = |session: &Self| {
-            gone.iter()
-                .map(|&id| (id, session.project.class_use(id)))
-                .find(|(_, used)| used.instances > 0)
+            gone.iter().find_map(|&id| {
+                let used = session.project.class_use(id);
+                (used.instances > 0).then(|| {
+                    format!(
+                        "{} instance(s) in {} image(s) use class {:?}",
+                        used.instances,
+                        used.images.len(),
+                        session.project.class(id).map_or("?", |c| c.name.as_str())
+                    )
+                })
+            })
         };
         if back {
-            if let Some((id, used)) = in_use(self) {
-                return Err(refuse(format!(
-                    "{} instance(s) in {} image(s) use class {:?} now",
-                    used.instances,
-                    used.images.len(),
-                    self.project.class(id).map_or("?", |c| c.name.as_str())
-                )));
+            if let Some(why) = in_use(self) {
+                return Err(refuse(format!("{why} now")));
             }
             // The class comes back first, then its instances.
             self.project.restore_classes(
@@ -294,13 +298,8 @@ impl LabelSession {
             for &image in &images {
                 self.step(image, false)?;
             }
-            if let Some((id, used)) = in_use(self) {
-                return Err(refuse(format!(
-                    "{} instance(s) in {} image(s) still use class {:?}",
-                    used.instances,
-                    used.images.len(),
-                    self.project.class(id).map_or("?", |c| c.name.as_str())
-                )));
+            if let Some(why) = in_use(self) {
+                return Err(refuse(format!("{why} still")));
             }
             self.project.restore_classes(
                 target.classes.clone(),
