@@ -2,6 +2,9 @@
 //! branches, projection), optional decoder, 1×1 logits and the final bilinear upsampling; plus
 //! [`Model`], which owns the `VarMap` holding every tensor.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use candle_core::{DType, Device, Result, Tensor};
 use candle_nn::{ModuleT, VarBuilder, VarMap};
 
@@ -27,6 +30,9 @@ struct Aspp {
     atrous: Vec<SepConv>,
     concat_projection: ConvBn,
     dropout: f32,
+    /// Seed of the next dropout mask; every training pass takes the next one, so a run that sets
+    /// it (from its seed and step) draws the same masks again when it resumes.
+    dropout_seed: Arc<AtomicU64>,
 }
 
 impl Aspp {
@@ -77,6 +83,7 @@ impl Aspp {
             atrous,
             concat_projection,
             dropout: cfg.dropout as f32,
+            dropout_seed: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -110,11 +117,30 @@ impl Aspp {
         drop(cat);
         let y = y.apply_t(&self.concat_projection, train)?;
         if train && self.dropout > 0.0 {
-            candle_nn::ops::dropout(&y, self.dropout)
+            let seed = self.dropout_seed.fetch_add(1, Ordering::Relaxed);
+            seeded_dropout(&y, self.dropout, seed)
         } else {
             Ok(y)
         }
     }
+}
+
+/// Inverted dropout with a mask drawn from `seed` (Candle's own dropout draws from an unseeded
+/// thread RNG, which would make a resumed run differ from the uninterrupted one).
+fn seeded_dropout(x: &Tensor, p: f32, seed: u64) -> Result<Tensor> {
+    use rand::{Rng as _, SeedableRng as _};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let keep = 1.0 - p;
+    let mask: Vec<f32> = (0..x.elem_count())
+        .map(|_| {
+            if rng.random::<f32>() < keep {
+                1.0 / keep
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    x * Tensor::from_vec(mask, x.shape(), x.device())?
 }
 
 /// `refine_by_decoder` with separable convs: project low-level features, upsample, concat,
@@ -296,6 +322,38 @@ impl Model {
 
     pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         self.net.forward_t(x, train)
+    }
+
+    /// Seeds the dropout masks of the next training passes.
+    pub fn set_dropout_seed(&self, seed: u64) {
+        self.net.aspp.dropout_seed.store(seed, Ordering::Relaxed);
+    }
+
+    /// Draws every convolution kernel again from `seed` with the same Kaiming-normal law Candle
+    /// used (gain √2 over the fan-in), leaving `BatchNorm` and biases as they are: two models
+    /// initialised from one seed are identical, which Candle's unseeded CPU RNG cannot give.
+    pub fn initialise_from_seed(&self, seed: u64) -> Result<()> {
+        use rand::SeedableRng as _;
+        use rand_distr::Distribution as _;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let data = self.varmap.data().lock().expect("varmap lock poisoned");
+        let mut names: Vec<&String> = data.keys().collect();
+        names.sort();
+        for name in names {
+            let var = &data[name];
+            let dims = var.dims();
+            if dims.len() < 2 || !name.ends_with("weight") {
+                continue;
+            }
+            let fan_in: usize = dims[1..].iter().product();
+            let std = (2.0 / fan_in as f32).sqrt();
+            let normal = rand_distr::Normal::new(0.0f32, std).map_err(candle_core::Error::wrap)?;
+            let values: Vec<f32> = (0..var.elem_count())
+                .map(|_| normal.sample(&mut rng))
+                .collect();
+            var.set(&Tensor::from_vec(values, dims, &self.device)?)?;
+        }
+        Ok(())
     }
 
     /// (trainable parameters, parameters including `BatchNorm` running statistics).
