@@ -11,7 +11,7 @@ BIN=./target/release/segstudio
 bench() {
   local task=$1 cfg=$2 h=$3 w=$4 b=$5 r=$6 wu=$7
   [[ $task == train ]] && task=train-step
-  "$BIN" bench "$task" --encoder "$cfg" --size "${h}x${w}" --batch "$b" --repeats "$r" --warmup "$wu" --json
+  "$BIN" bench "$task" --encoder "$cfg" --size "${w}x${h}" --batch "$b" --repeats "$r" --warmup "$wu" --json
 }
 OUT=target/compare/results.jsonl
 ROUNDS=${ROUNDS:-2}

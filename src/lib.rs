@@ -27,5 +27,6 @@ pub mod progress;
 pub mod project;
 pub mod stats;
 pub mod synth;
+pub mod train;
 pub mod ui;
 pub mod workers;

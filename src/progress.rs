@@ -15,6 +15,8 @@ pub struct Progress {
     started: Instant,
     /// The current stage's name and when it started.
     stage: Mutex<(String, Instant)>,
+    /// A line about the latest step (a training run's loss and images/s); empty when none.
+    detail: Mutex<String>,
 }
 
 /// The job was cancelled by the user.
@@ -30,6 +32,7 @@ impl Default for Progress {
             cancelled: AtomicBool::new(false),
             started: Instant::now(),
             stage: Mutex::new((String::new(), Instant::now())),
+            detail: Mutex::new(String::new()),
         }
     }
 }
@@ -66,6 +69,17 @@ impl Progress {
         } else {
             Ok(())
         }
+    }
+
+    /// Replaces the detail line shown next to the stage.
+    pub fn set_detail(&self, detail: String) {
+        if let Ok(mut d) = self.detail.lock() {
+            *d = detail;
+        }
+    }
+
+    pub fn detail(&self) -> String {
+        self.detail.lock().map(|d| d.clone()).unwrap_or_default()
     }
 
     pub fn stage(&self) -> String {

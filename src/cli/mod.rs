@@ -11,6 +11,7 @@ mod label;
 mod model;
 mod progress;
 mod synth;
+mod train;
 
 use std::path::PathBuf;
 
@@ -45,6 +46,14 @@ pub enum Command {
     /// Score prediction masks (8-bit PNGs of label ids, one per photo) against the project's truth:
     /// mIoU, pixel accuracy and per-class IoU.
     Score(formats::ScoreArgs),
+    /// Train a DeepLab model on the project's photos (and synthesis runs), or resume a run.
+    Train(train::TrainArgs),
+    /// Score a trained run on a split at the photos' full resolution.
+    Eval(train::EvalArgs),
+    /// Label photos with a trained run: one 8-bit PNG of label ids per photo.
+    Predict(train::PredictArgs),
+    /// List the project's training runs and where they stand.
+    Runs(train::RunsArgs),
     /// Render the demo project (procedural photos of the 18 atWork objects with exact ground truth).
     Demo(dataset::DemoArgs),
     /// Parameters, multiply-adds and FLOPs of a model configuration.
@@ -103,6 +112,10 @@ pub fn run(command: Command) -> i32 {
         Command::Stats(args) => dataset::stats(&args),
         Command::Score(args) => formats::score(&args),
         Command::Check(args) => dataset::check(&args),
+        Command::Train(args) => train::train(&args),
+        Command::Eval(args) => train::eval(&args),
+        Command::Predict(args) => train::predict(&args),
+        Command::Runs(args) => train::runs(&args),
         Command::Demo(args) => dataset::demo(&args),
         Command::ModelInfo(args) => model::model_info(&args),
         Command::Bench(cmd) => model::run_bench(&cmd),

@@ -25,16 +25,17 @@ fn config(encoder: &str, classes: usize, output_stride: Option<usize>) -> anyhow
     Ok(cfg)
 }
 
-/// Parses `513` (square) or `481x641` (height x width).
+/// Parses `513` (square) or `641x481` (width x height, as every command's `--size`); returns
+/// (height, width).
 fn parse_size(text: &str) -> Result<(usize, usize), String> {
-    let err = || format!("expected a size such as 513 or 481x641 (HxW), got {text:?}");
+    let err = || format!("expected a size such as 513 or 641x481 (WxH), got {text:?}");
     let parse = |s: &str| {
         s.trim()
             .parse::<usize>()
             .ok()
             .filter(|&v| (16..=8192).contains(&v))
     };
-    if let Some((h, w)) = text.split_once(['x', 'X']) {
+    if let Some((w, h)) = text.split_once(['x', 'X']) {
         Ok((parse(h).ok_or_else(err)?, parse(w).ok_or_else(err)?))
     } else {
         let s = parse(text).ok_or_else(err)?;
@@ -50,7 +51,7 @@ pub struct ModelInfoArgs {
     /// Number of classes including the background.
     #[arg(long, default_value_t = 19)]
     pub classes: usize,
-    /// Input size, 513 or HxW.
+    /// Input size: 513 (square) or WxH, width × height (641x481).
     #[arg(long, default_value = "513", value_parser = parse_size)]
     pub size: (usize, usize),
     #[arg(long)]
@@ -77,6 +78,7 @@ pub enum BenchCommand {
 pub struct BenchArgs {
     #[arg(long)]
     pub encoder: String,
+    /// Input size: 513 (square) or WxH, width × height.
     #[arg(long, default_value = "513", value_parser = parse_size)]
     pub size: (usize, usize),
     #[arg(long, default_value_t = 1)]

@@ -106,13 +106,23 @@ fn watch(progress: &Progress, stop: &AtomicBool, display: Display) {
             }
             bar.set_length(total);
             bar.set_position(done);
+            let detail = progress.detail();
+            if !detail.is_empty() {
+                bar.set_message(format!("{stage} · {detail}"));
+            }
         } else if display == Display::Lines && !stage.is_empty() {
             let tenth = (done * 10).checked_div(total).unwrap_or(0);
             if new_stage || tenth > last_tenth {
                 let eta = progress
                     .eta()
                     .map_or_else(String::new, |d| format!(", {:.0} s left", d.as_secs_f64()));
-                eprintln!("{stage}: {done}/{total}{eta}");
+                let detail = progress.detail();
+                let detail = if detail.is_empty() {
+                    detail
+                } else {
+                    format!(" ({detail})")
+                };
+                eprintln!("{stage}: {done}/{total}{eta}{detail}");
                 last_tenth = tenth;
             }
         }

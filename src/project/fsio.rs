@@ -71,7 +71,7 @@ pub fn atomic_write_with(
 
 /// Gives `tmp` the permissions of `existing` when it exists, else rw-r--r--.
 #[cfg(unix)]
-fn set_permissions_like(tmp: &Path, existing: &Path) -> std::io::Result<()> {
+pub(crate) fn set_permissions_like(tmp: &Path, existing: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt as _;
     let permissions = std::fs::metadata(existing).map_or_else(
         |_| std::fs::Permissions::from_mode(0o644),
@@ -81,7 +81,7 @@ fn set_permissions_like(tmp: &Path, existing: &Path) -> std::io::Result<()> {
 }
 
 #[cfg(not(unix))]
-fn set_permissions_like(_tmp: &Path, _existing: &Path) -> std::io::Result<()> {
+pub(crate) fn set_permissions_like(_tmp: &Path, _existing: &Path) -> std::io::Result<()> {
     Ok(())
 }
 

@@ -1,0 +1,18 @@
+//! Training and using `DeepLab` models on a project's data, with no UI: the run's configuration
+//! and folder, the datasets and loader threads, augmentation, the training loop with exact resume,
+//! and inference (predictions and scores). The CLI and the Train and Evaluate workspaces drive the
+//! same engine and watch it through its events.
+
+pub mod augment;
+pub mod config;
+pub mod data;
+pub mod engine;
+pub mod infer;
+pub mod loader;
+pub mod optimizer;
+pub mod store;
+
+pub use config::{Augment, Budget, OptimizerConfig, RunRecord, TrainConfig};
+pub use engine::{TrainError, TrainEvent, TrainSummary, resume, train};
+pub use infer::{Evaluation, Predictor, evaluate};
+pub use store::{RunDir, RunState, RunStatus, list_runs};
