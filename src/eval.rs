@@ -108,6 +108,11 @@ impl Confusion {
     }
 
     /// Pixels of truth `truth` predicted as `prediction`.
+    /// The number of labels (rows and columns).
+    pub fn classes(&self) -> usize {
+        self.classes
+    }
+
     pub fn count(&self, truth: usize, prediction: usize) -> u64 {
         self.counts[truth * self.classes + prediction]
     }

@@ -12,8 +12,6 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use segstudio::project::Split;
-
 fn segstudio(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_segstudio"))
         .args(args)
@@ -30,32 +28,6 @@ fn ok(out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-/// Six 64×48 photos, each with a dark nut (the labelled square) at a different place: four in
-/// train, two in val.
-fn project() -> tempfile::TempDir {
-    let (dir, mut project) = common::tiny_project(6);
-    let mut labelled = Vec::new();
-    for i in 0..6 {
-        let x = 4.0 + 7.0 * i as f32;
-        let path = dir.path().join("images").join(format!("photo_{i:03}.png"));
-        let mut photo = image::open(&path).unwrap().to_rgb8();
-        for py in 10..22 {
-            for px in x as u32..x as u32 + 12 {
-                let hole = (14..18).contains(&py) && (x as u32 + 4..x as u32 + 8).contains(&px);
-                if !hole {
-                    photo.put_pixel(px, py, image::Rgb([20, 20, 30]));
-                }
-            }
-        }
-        photo.save(&path).unwrap();
-        project.set_split(i, Some(if i < 4 { Split::Train } else { Split::Val }));
-        labelled.push((i, vec![common::nut(1, x)]));
-    }
-    project.save_project_file().unwrap();
-    common::label(project, &labelled);
-    dir
 }
 
 const TINY: [&str; 12] = [
@@ -95,7 +67,7 @@ fn losses(dir: &Path, run: &str) -> Vec<(u64, f64)> {
 
 #[test]
 fn a_tiny_run_trains_validates_and_its_predictions_score_as_eval_says() {
-    let dir = project();
+    let dir = common::trainable_project();
     let root = dir.path().to_str().unwrap();
     let summary = train(
         dir.path(),
@@ -201,14 +173,14 @@ fn a_run_killed_mid_training_resumes_onto_the_same_steps() {
         "10",
     ];
     // The uninterrupted run.
-    let dir = project();
+    let dir = common::trainable_project();
     let whole = train(dir.path(), &args);
     let whole_run = whole["run"].as_str().unwrap().to_owned();
     let reference = losses(dir.path(), &whole_run);
     assert_eq!(reference.len(), 60);
 
     // The same run in another project, killed with SIGKILL once a checkpoint past step 10 exists.
-    let other = project();
+    let other = common::trainable_project();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_segstudio"));
     cmd.args([
         "train",
@@ -279,7 +251,7 @@ fn a_run_killed_mid_training_resumes_onto_the_same_steps() {
 
 #[test]
 fn impossible_settings_are_refused_with_the_reason() {
-    let dir = project();
+    let dir = common::trainable_project();
     let root = dir.path().to_str().unwrap();
     let cases: [(&[&str], &str); 5] = [
         (&["--size", "16x16", "--steps", "1"], "between 32 and 4096"),

@@ -269,7 +269,7 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
             .map_err(anyhow::Error::msg)
             .with_context(|| format!("run {}", args.run))?;
     let mut evaluation = run_job(Display::for_command(args.json), |progress| {
-        crate::train::evaluate(&project, &args.run, &predictor, args.split, progress)
+        crate::train::evaluate(&project, &args.run, &predictor, args.split, false, progress)
     })
     .map_err(anyhow::Error::msg)?;
     evaluation

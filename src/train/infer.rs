@@ -150,15 +150,19 @@ pub struct Evaluation {
     pub per_image: Vec<ImageScore>,
     #[serde(skip)]
     pub confusion: Option<Confusion>,
+    /// (image index, predicted labels at the photo's resolution), when asked for (the gallery).
+    #[serde(skip)]
+    pub predictions: Vec<(usize, Vec<u8>)>,
 }
 
 /// Scores `predictor` on the labelled photos of `split` (all when `None`) at each photo's full
-/// resolution.
+/// resolution; `keep_predictions` keeps every predicted map in the result.
 pub fn evaluate(
     project: &Project,
     run_id: &str,
     predictor: &Predictor,
     split: Option<Split>,
+    keep_predictions: bool,
     progress: &Progress,
 ) -> Result<Evaluation, String> {
     let variant = &predictor.record.snapshot.variant;
@@ -172,6 +176,7 @@ pub fn evaluate(
     // Inference is parallel inside the model's kernels; images go one at a time.
     let mut total = Confusion::new(classes);
     let mut per_image = Vec::with_capacity(todo.len());
+    let mut predictions = Vec::new();
     for &i in &todo {
         progress.check().map_err(|e| e.to_string())?;
         let image = &project.file().images[i];
@@ -191,6 +196,9 @@ pub fn evaluate(
             pixel_acc: s.pixel_acc,
         });
         total.merge(&one);
+        if keep_predictions {
+            predictions.push((i, predicted));
+        }
         progress.advance(1);
     }
     Ok(Evaluation {
@@ -201,6 +209,7 @@ pub fn evaluate(
         scores: total.scores(&names),
         per_image,
         confusion: Some(total),
+        predictions,
     })
 }
 

@@ -292,6 +292,55 @@ pub fn list_runs(project_root: &Path) -> (Vec<ListedRun>, Vec<String>) {
     (runs, skipped)
 }
 
+/// A run's curves as its CSVs hold them (the Train workspace's charts of a run not running here).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunHistory {
+    /// (step, seconds, loss, lr, images/s) per step.
+    pub steps: Vec<[f64; 5]>,
+    /// (step, mIoU) per validation (rows without an mIoU are skipped).
+    pub val: Vec<[f64; 2]>,
+}
+
+impl RunDir {
+    /// Reads `metrics.csv` and `val.csv`; rows that do not parse (a row a kill cut short) are
+    /// skipped, a missing file is an empty curve.
+    pub fn read_history(&self) -> RunHistory {
+        let rows = |path: PathBuf| -> Vec<Vec<f64>> {
+            std::fs::read_to_string(path)
+                .unwrap_or_default()
+                .lines()
+                .skip(1)
+                .filter_map(|l| {
+                    l.split(',')
+                        .map(|c| c.parse::<f64>().ok())
+                        .collect::<Option<Vec<f64>>>()
+                        .or_else(|| {
+                            // Empty per-class cells are fine; the first columns must parse.
+                            let cols: Vec<Option<f64>> =
+                                l.split(',').map(|c| c.parse().ok()).collect();
+                            cols.iter()
+                                .take(3)
+                                .all(Option::is_some)
+                                .then(|| cols.iter().map(|c| c.unwrap_or(f64::NAN)).collect())
+                        })
+                })
+                .collect()
+        };
+        RunHistory {
+            steps: rows(self.metrics_path())
+                .into_iter()
+                .filter(|r| r.len() >= 5)
+                .map(|r| [r[0], r[1], r[2], r[3], r[4]])
+                .collect(),
+            val: rows(self.val_path())
+                .into_iter()
+                .filter(|r| r.len() >= 3 && r[2].is_finite())
+                .map(|r| [r[0], r[2]])
+                .collect(),
+        }
+    }
+}
+
 /// `YYYYMMDD-HHMMSS` (UTC) of a Unix time, for run ids.
 pub fn timestamp(unix_seconds: u64) -> String {
     let days = (unix_seconds / 86_400) as i64;
@@ -341,5 +390,27 @@ mod tests {
             std::fs::read_to_string(&path).unwrap(),
             "step,loss\n1,0.5\n2,0.4\n"
         );
+    }
+
+    #[test]
+    fn history_reads_the_curves_and_skips_a_torn_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = RunDir {
+            id: "r".into(),
+            dir: dir.path().to_path_buf(),
+        };
+        std::fs::write(
+            run.metrics_path(),
+            "step,seconds,loss,lr,images_per_s,loader_wait\n1,0.5,2.5,0.007,8,0\n2,1.0,2.",
+        )
+        .unwrap();
+        std::fs::write(
+            run.val_path(),
+            "step,seconds,miou,pixel_acc,background,nut\n1,0.5,40.5,90,80,\n",
+        )
+        .unwrap();
+        let h = run.read_history();
+        assert_eq!(h.steps, vec![[1.0, 0.5, 2.5, 0.007, 8.0]]);
+        assert_eq!(h.val, vec![[1.0, 40.5]]);
     }
 }

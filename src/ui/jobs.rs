@@ -25,6 +25,12 @@ pub enum JobKind {
     Export,
     /// A batch run of the generator.
     Synthesize,
+    /// A training run.
+    Train,
+    /// Scoring a trained run on a split.
+    Evaluate,
+    /// A trained run labelling photos for the Label workspace.
+    PreLabel,
     PickFolder,
 }
 
@@ -35,6 +41,9 @@ impl JobKind {
             Self::Import => "an import",
             Self::Export => "an export",
             Self::Synthesize => "a synthesis run",
+            Self::Train => "a training run",
+            Self::Evaluate => "an evaluation",
+            Self::PreLabel => "pre-labelling",
             Self::PickFolder => "a folder dialog",
         }
     }
@@ -190,6 +199,11 @@ impl<T, E> JobHandle<T, E> {
 
     pub fn is_done(&self) -> bool {
         self.done
+    }
+
+    /// The job's shared progress (stage, counts, cancel flag).
+    pub fn progress(&self) -> &Progress {
+        &self.progress
     }
 
     pub fn cancel(&self) {

@@ -12,6 +12,7 @@ mod app;
 pub mod browse;
 pub mod commands;
 pub mod dataset;
+pub mod evaluate;
 mod forms;
 pub mod jobs;
 pub mod label;
@@ -19,6 +20,7 @@ pub mod picker;
 mod settings;
 pub mod synth;
 mod toasts;
+pub mod train;
 pub mod widgets;
 pub mod workspace;
 

@@ -9,11 +9,13 @@
 use super::browse::BrowseWorkspace;
 use super::commands::{Action, Command};
 use super::dataset::DatasetWorkspace;
+use super::evaluate::EvaluateWorkspace;
 use super::jobs::Jobs;
 use super::label::LabelWorkspace;
 use super::settings::Settings;
 use super::synth::SynthWorkspace;
 use super::toasts::Toasts;
+use super::train::TrainWorkspace;
 use super::widgets::ImageCache;
 use crate::label::LabelSession;
 use crate::project::Project;
@@ -25,10 +27,19 @@ pub enum WorkspaceId {
     Label,
     Dataset,
     Synthesize,
+    Train,
+    Evaluate,
 }
 
 impl WorkspaceId {
-    pub const ALL: [Self; 4] = [Self::Browse, Self::Label, Self::Dataset, Self::Synthesize];
+    pub const ALL: [Self; 6] = [
+        Self::Browse,
+        Self::Label,
+        Self::Dataset,
+        Self::Synthesize,
+        Self::Train,
+        Self::Evaluate,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -36,6 +47,8 @@ impl WorkspaceId {
             Self::Label => "Label",
             Self::Dataset => "Dataset",
             Self::Synthesize => "Synthesize",
+            Self::Train => "Train",
+            Self::Evaluate => "Evaluate",
         }
     }
 
@@ -52,6 +65,12 @@ impl WorkspaceId {
             }
             Self::Synthesize => {
                 "Paste the annotated objects onto backgrounds: live preview of every parameter, batch runs"
+            }
+            Self::Train => {
+                "Train DeepLab on the real photos and synthesis runs: live loss and mIoU charts, resume"
+            }
+            Self::Evaluate => {
+                "Score a run on a split: IoU per class, IoU against pixel share, confusion, worst images"
             }
         }
     }
@@ -140,6 +159,8 @@ pub struct Workspaces {
     pub label: LabelWorkspace,
     pub dataset: DatasetWorkspace,
     pub synth: SynthWorkspace,
+    pub train: TrainWorkspace,
+    pub evaluate: EvaluateWorkspace,
 }
 
 impl Workspaces {
@@ -149,6 +170,8 @@ impl Workspaces {
             WorkspaceId::Label => &self.label,
             WorkspaceId::Dataset => &self.dataset,
             WorkspaceId::Synthesize => &self.synth,
+            WorkspaceId::Train => &self.train,
+            WorkspaceId::Evaluate => &self.evaluate,
         }
     }
 
@@ -158,6 +181,8 @@ impl Workspaces {
             WorkspaceId::Label => &mut self.label,
             WorkspaceId::Dataset => &mut self.dataset,
             WorkspaceId::Synthesize => &mut self.synth,
+            WorkspaceId::Train => &mut self.train,
+            WorkspaceId::Evaluate => &mut self.evaluate,
         }
     }
 
@@ -167,6 +192,8 @@ impl Workspaces {
             &mut self.label as &mut dyn Workspace,
             &mut self.dataset as &mut dyn Workspace,
             &mut self.synth as &mut dyn Workspace,
+            &mut self.train as &mut dyn Workspace,
+            &mut self.evaluate as &mut dyn Workspace,
         ]
         .into_iter()
     }

@@ -218,3 +218,30 @@ pub fn copy_demo_project(to: &Path) {
         to,
     );
 }
+
+/// Six 64×48 photos, each with a dark nut (the labelled square) at a different place: four in
+/// train, two in val (training tests).
+pub fn trainable_project() -> tempfile::TempDir {
+    use segstudio::project::Split;
+    let (dir, mut project) = tiny_project(6);
+    let mut labelled = Vec::new();
+    for i in 0..6 {
+        let x = 4.0 + 7.0 * i as f32;
+        let path = dir.path().join("images").join(format!("photo_{i:03}.png"));
+        let mut photo = image::open(&path).unwrap().to_rgb8();
+        for py in 10..22 {
+            for px in x as u32..x as u32 + 12 {
+                let hole = (14..18).contains(&py) && (x as u32 + 4..x as u32 + 8).contains(&px);
+                if !hole {
+                    photo.put_pixel(px, py, image::Rgb([20, 20, 30]));
+                }
+            }
+        }
+        photo.save(&path).unwrap();
+        project.set_split(i, Some(if i < 4 { Split::Train } else { Split::Val }));
+        labelled.push((i, vec![nut(1, x)]));
+    }
+    project.save_project_file().unwrap();
+    label(project, &labelled);
+    dir
+}

@@ -90,7 +90,7 @@ impl StudioApp {
             {
                 Some(id) => app.active = id,
                 None => app.toasts.error(format!(
-                    "No workspace {name:?}: the workspaces are browse, label, dataset and synthesize"
+                    "No workspace {name:?}: the workspaces are browse, label, dataset, synthesize, train and evaluate"
                 )),
             }
         }
