@@ -80,6 +80,10 @@ pub struct TrainArgs {
     pub checkpoint_every: u64,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Start from pretrained weights: torchvision's mobilenet_v2 .pth (ImageNet) for the encoder,
+    /// or a safetensors file with SegStudio's tensor names (another run's checkpoint).
+    #[arg(long)]
+    pub init: Option<PathBuf>,
     /// Width multiplier of the encoder (1 = the published model).
     #[arg(long, default_value_t = 1.0)]
     pub depth_multiplier: f64,
@@ -151,6 +155,7 @@ impl TrainArgs {
             eval_every: self.eval_every,
             checkpoint_every: self.checkpoint_every,
             seed: self.seed,
+            init: self.init.clone(),
             depth_multiplier: self.depth_multiplier,
             loader_threads: self.loader_threads,
             ..defaults
@@ -187,6 +192,12 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
                 } else {
                     String::new()
                 }
+            ),
+            TrainEvent::Initialised(r) => eprintln!(
+                "initialised {} tensors from --init ({} kept from the seed, {} of the file unused)",
+                r.loaded,
+                r.kept,
+                r.unused.len()
             ),
             TrainEvent::Validated(v) => eprintln!(
                 "step {}: val mIoU {}",

@@ -282,6 +282,17 @@ impl DeepLab {
     }
 }
 
+impl DeepLab {
+    /// The `MobileNetV2` encoder's output after its stem and `n` blocks (eval mode); an error
+    /// for another encoder.
+    pub fn mobilenet_blocks(&self, x: &Tensor, n: usize) -> Result<Tensor> {
+        match &self.encoder {
+            Encoder::MobileNetV2(e) => e.forward_blocks(x, n),
+            Encoder::Xception65(_) => candle_core::bail!("the encoder is not MobileNetV2"),
+        }
+    }
+}
+
 impl ModuleT for DeepLab {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         let (_, _, h, w) = x.dims4()?;

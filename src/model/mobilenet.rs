@@ -180,6 +180,16 @@ impl MobileNetV2 {
         Ok((x, low.expect("MobileNetV2 has more than three blocks")))
     }
 
+    /// The output of the stem and the first `n` blocks in eval mode (to check the encoder against
+    /// another implementation's intermediate features, as the `--init` test does).
+    pub fn forward_blocks(&self, x: &Tensor, n: usize) -> Result<Tensor> {
+        let mut x = x.apply_t(&self.stem, false)?;
+        for b in self.blocks.iter().take(n) {
+            x = b.forward_eval(&x)?.0;
+        }
+        Ok(x)
+    }
+
     /// Folds every `BatchNorm` once (see `ConvBn::freeze`).
     pub fn freeze(&mut self) -> Result<()> {
         self.stem.freeze()?;

@@ -263,4 +263,6 @@ pub enum Tool {
     Wand,
     /// Segmented from positive and negative clicks (graph cut on colour models).
     ClickSegmentation,
+    /// Predicted by a trained run (pre-labelling), to be checked and corrected.
+    PreLabel,
 }

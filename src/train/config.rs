@@ -98,6 +98,10 @@ pub struct TrainConfig {
     pub checkpoint_every: u64,
     /// Seeds the initial weights, the batches, the augmentation and dropout.
     pub seed: u64,
+    /// Pretrained weights the run starts from (`train::init`); none: from the seed's random
+    /// initialisation.
+    #[serde(default)]
+    pub init: Option<std::path::PathBuf>,
     /// Width multiplier of the encoder (1: the published model; smaller for tests).
     pub depth_multiplier: f64,
     /// Loader threads that decode and augment ahead of the model.
@@ -122,6 +126,7 @@ impl Default for TrainConfig {
             eval_every: 500,
             checkpoint_every: 500,
             seed: 0,
+            init: None,
             depth_multiplier: 1.0,
             loader_threads: 1,
         }

@@ -43,6 +43,8 @@ pub enum TrainEvent {
     Checkpoint {
         step: u64,
     },
+    /// Pretrained weights were loaded (`--init`).
+    Initialised(super::init::InitReport),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -156,12 +158,18 @@ pub fn train(
         record.train.encoder,
         record.train.variant
     );
-    let run = RunDir::create(project.root(), &stem).map_err(failed)?;
-    run.write_record(&record).map_err(failed)?;
+    // The model is built (and any --init read) before the run folder exists, so a refused file
+    // leaves nothing behind.
     let model = Model::new(record.model.clone(), device).map_err(failed)?;
     model
         .initialise_from_seed(record.train.seed)
         .map_err(failed)?;
+    if let Some(path) = &record.train.init {
+        let report = super::init::load_init(&model, path).map_err(TrainError::Invalid)?;
+        observer(&TrainEvent::Initialised(report));
+    }
+    let run = RunDir::create(project.root(), &stem).map_err(failed)?;
+    run.write_record(&record).map_err(failed)?;
     let optimizer = Optimizer::new(&model.varmap, record.train.optimizer);
     let state = RunState {
         status: RunStatus::Running {
@@ -235,6 +243,10 @@ pub fn resume(
         model
             .initialise_from_seed(record.train.seed)
             .map_err(failed)?;
+        if let Some(path) = &record.train.init {
+            let report = super::init::load_init(&model, path).map_err(TrainError::Invalid)?;
+            observer(&TrainEvent::Initialised(report));
+        }
         state.step = 0;
         state.seconds = 0.0;
         state.best = None;

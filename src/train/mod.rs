@@ -8,8 +8,10 @@ pub mod config;
 pub mod data;
 pub mod engine;
 pub mod infer;
+pub mod init;
 pub mod loader;
 pub mod optimizer;
+pub mod prelabel;
 pub mod store;
 
 pub use config::{Augment, Budget, OptimizerConfig, RunRecord, TrainConfig};

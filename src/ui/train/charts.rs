@@ -49,7 +49,7 @@ impl Curves {
                 keep(&mut self.images_per_s);
                 keep(&mut self.val_miou);
             }
-            TrainEvent::Checkpoint { .. } => {}
+            TrainEvent::Checkpoint { .. } | TrainEvent::Initialised(_) => {}
         }
     }
 
