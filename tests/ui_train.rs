@@ -124,3 +124,73 @@ fn the_evaluate_workspace_shows_the_scores_of_a_finished_run() {
     harness.run_steps(2);
     harness.get_by_label_contains("photo_004.png");
 }
+
+#[test]
+fn pre_labelling_the_open_photo_adds_marked_instances_and_a_prior() {
+    let dir = common::trainable_project();
+    let project = segstudio::project::Project::open(dir.path()).unwrap();
+    let config = segstudio::train::TrainConfig {
+        size: [64, 48],
+        batch: 2,
+        budget: segstudio::train::Budget::Steps(30),
+        depth_multiplier: 0.35,
+        optimizer: segstudio::train::OptimizerConfig::Sgd(segstudio::model::optim::SgdParams {
+            lr: 0.05,
+            ..Default::default()
+        }),
+        val_split: None,
+        ..segstudio::train::TrainConfig::default()
+    };
+    segstudio::train::train(
+        &project,
+        config,
+        &candle_core::Device::Cpu,
+        &segstudio::progress::Progress::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let args = StudioArgs {
+        project: Some(dir.path().to_path_buf()),
+        image: Some("photo_004.png".into()),
+        workspace: Some("label".into()),
+        ..StudioArgs::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| StudioApp::new(cc, args));
+    step_until(&mut harness, "the photo", |app| {
+        app.open
+            .as_ref()
+            .is_some_and(|o| o.selection.image == Some(4))
+            && app.workspaces.label.prelabel.run.is_some()
+    });
+    let before = common::ui::project(&harness).instances(4).len();
+    harness.get_by_label("Pre-label with a trained run").click();
+    harness.run_steps(2);
+    harness.get_by_label("This photo").click();
+    step_until(&mut harness, "the prior of the photo", |app| {
+        app.workspaces
+            .label
+            .canvas
+            .prior
+            .as_ref()
+            .is_some_and(|p| p.0 == 4)
+    });
+    let instances = common::ui::project(&harness).instances(4);
+    assert!(instances.len() >= before);
+    assert!(
+        instances[before..]
+            .iter()
+            .all(|i| i.tool == segstudio::project::Tool::PreLabel)
+    );
+    let prior = &harness
+        .state()
+        .workspaces
+        .label
+        .canvas
+        .prior
+        .as_ref()
+        .unwrap()
+        .1;
+    assert_eq!((prior.width, prior.height), (64, 48));
+}

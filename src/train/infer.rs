@@ -114,13 +114,13 @@ impl Predictor {
     pub fn predict(&self, photo: &RgbImage) -> candle_core::Result<Vec<u8>> {
         argmax_labels(&self.photo_logits(photo)?)
     }
+}
 
-    /// P(not background) of every pixel of the photo: the click tool's prior.
-    pub fn object_probability(&self, photo: &RgbImage) -> candle_core::Result<Vec<f32>> {
-        let p = candle_nn::ops::softmax(&self.photo_logits(photo)?, 1)?;
-        let background = p.narrow(1, 0, 1)?.flatten_all()?.to_vec1::<f32>()?;
-        Ok(background.into_iter().map(|b| 1.0 - b).collect())
-    }
+/// P(not background) of every pixel of `[1, C, H, W]` logits: the click tool's prior.
+pub fn object_probability(logits: &Tensor) -> candle_core::Result<Vec<f32>> {
+    let p = candle_nn::ops::softmax(logits, 1)?;
+    let background = p.narrow(1, 0, 1)?.flatten_all()?.to_vec1::<f32>()?;
+    Ok(background.into_iter().map(|b| 1.0 - b).collect())
 }
 
 /// Arg-max over the class axis of `[N, C, H, W]`, as `N·H·W` label ids.

@@ -63,16 +63,46 @@ pub fn check_run(predictor: &Predictor) -> Result<(), String> {
     }
 }
 
-/// The instances `predictor` sees in `photo`, numbered from `first_id` and drawn above `order`.
+/// What a run sees in one photo: its instances and P(object) per pixel (the click tool's prior).
+pub struct PhotoPrediction {
+    pub instances: Vec<Instance>,
+    pub object_probability: Vec<f32>,
+}
+
+/// Predicts `photo` once and returns the instances (numbered from `first_id`, drawn above
+/// `order`) and the probabilities.
 pub fn prelabel(
     predictor: &Predictor,
     photo: &RgbImage,
     first_id: u32,
     order: i32,
-) -> Result<Vec<Instance>, String> {
+) -> Result<PhotoPrediction, String> {
     check_run(predictor)?;
-    let classes = label_classes(predictor);
-    let labels = predictor.predict(photo).map_err(|e| e.to_string())?;
+    let logits = predictor.photo_logits(photo).map_err(|e| e.to_string())?;
+    let labels = super::infer::argmax_labels(&logits).map_err(|e| e.to_string())?;
+    let object_probability =
+        super::infer::object_probability(&logits).map_err(|e| e.to_string())?;
+    let instances = labels_to_instances(
+        &label_classes(predictor),
+        &labels,
+        (photo.width(), photo.height()),
+        first_id,
+        order,
+    );
+    Ok(PhotoPrediction {
+        instances,
+        object_probability,
+    })
+}
+
+/// Traces a map of variant labels into instances of the classes `classes[label]`.
+pub fn labels_to_instances(
+    classes: &[Option<ClassId>],
+    labels: &[u8],
+    (width, height): (u32, u32),
+    first_id: u32,
+    order: i32,
+) -> Vec<Instance> {
     // Class ids fit a byte (MAX_CLASS_ID is 254).
     let data = labels
         .iter()
@@ -85,8 +115,8 @@ pub fn prelabel(
         })
         .collect();
     let mask = LabelImage {
-        width: photo.width(),
-        height: photo.height(),
+        width,
+        height,
         data,
     };
     let known: Vec<ClassId> = classes.iter().flatten().copied().collect();
@@ -97,8 +127,12 @@ pub fn prelabel(
         MIN_REGION_PX,
         SIMPLIFY_PX,
     );
-    Ok(traced
-        .instances
+    renumber(traced.instances, first_id, order)
+}
+
+/// Gives pre-labelled instances ids from `first_id` and draw orders above `order`.
+pub fn renumber(instances: Vec<Instance>, first_id: u32, order: i32) -> Vec<Instance> {
+    instances
         .into_iter()
         .enumerate()
         .map(|(k, mut inst)| {
@@ -107,5 +141,38 @@ pub fn prelabel(
             inst.tool = Tool::PreLabel;
             inst
         })
-        .collect())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_become_instances_of_their_classes() {
+        // 40×20: label 1 (class 7) on the left block, label 2 (class 9) on the right one, a
+        // 2-pixel speck of label 1 that is dropped.
+        let (w, h) = (40u32, 20u32);
+        let mut labels = vec![0u8; (w * h) as usize];
+        for y in 2..12 {
+            for x in 2..12 {
+                labels[(y * w + x) as usize] = 1;
+            }
+            for x in 20..35 {
+                labels[(y * w + x) as usize] = 2;
+            }
+        }
+        labels[(18 * w + 38) as usize] = 1;
+        labels[(18 * w + 39) as usize] = 1;
+        let got = labels_to_instances(&[None, Some(7), Some(9)], &labels, (w, h), 5, 10);
+        let mut classes: Vec<(u32, ClassId, i32)> =
+            got.iter().map(|i| (i.id, i.class_id, i.order)).collect();
+        classes.sort_by_key(|c| c.1);
+        assert_eq!(classes.len(), 2, "{classes:?}");
+        assert_eq!((classes[0].1, classes[1].1), (7, 9));
+        assert!(
+            got.iter()
+                .all(|i| i.tool == Tool::PreLabel && i.id >= 5 && i.order > 10)
+        );
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::label::grabcut::{Click, ClickSettings, segment};
+use crate::label::grabcut::{Click, ClickSettings, Prior, segment_with_prior};
 use crate::label::mask_edit::Photo;
 use crate::project::Part;
 use crate::workers::{Waker, WorkPool};
@@ -11,6 +11,8 @@ use crate::workers::{Waker, WorkPool};
 struct Request {
     photo: Arc<Photo>,
     clicks: Vec<Click>,
+    /// A trained run's P(object) for this photo, when one pre-labelled it.
+    prior: Option<Arc<Prior>>,
 }
 
 /// The latest-wins segmentation worker.
@@ -29,9 +31,14 @@ impl ClickWorker {
             "label-click-segmentation",
             1,
             |_: &u64, req: Request| {
-                segment(&req.photo, &req.clicks, &ClickSettings::default())
-                    .map(|region| region.to_parts(8))
-                    .unwrap_or_default()
+                segment_with_prior(
+                    &req.photo,
+                    &req.clicks,
+                    &ClickSettings::default(),
+                    req.prior.as_deref(),
+                )
+                .map(|region| region.to_parts(8))
+                .unwrap_or_default()
             },
             &waker,
         )?;
@@ -42,10 +49,16 @@ impl ClickWorker {
         })
     }
 
-    pub fn ask(&mut self, photo: Arc<Photo>, clicks: Vec<Click>) {
+    pub fn ask(&mut self, photo: Arc<Photo>, clicks: Vec<Click>, prior: Option<Arc<Prior>>) {
         self.asked += 1;
-        self.pool
-            .submit_latest(self.asked, Request { photo, clicks });
+        self.pool.submit_latest(
+            self.asked,
+            Request {
+                photo,
+                clicks,
+                prior,
+            },
+        );
     }
 
     /// Takes in the answers that arrived (every frame).

@@ -11,6 +11,7 @@ mod class_editor;
 mod click_worker;
 mod panel;
 mod pixels;
+mod prelabel;
 mod visibility;
 mod wire;
 
@@ -44,6 +45,10 @@ pub struct LabelWorkspace {
     listed_selection: Option<u32>,
     /// The instance rows in view last frame.
     listed_rows: std::ops::Range<usize>,
+    /// Pre-labelling with a trained run.
+    pub prelabel: prelabel::PrelabelPanel,
+    /// Whether the runs were scanned for this project.
+    runs_scanned: bool,
 }
 
 impl Default for LabelWorkspace {
@@ -58,6 +63,8 @@ impl Default for LabelWorkspace {
             class_editor: ClassEditor::default(),
             listed_selection: None,
             listed_rows: 0..0,
+            prelabel: prelabel::PrelabelPanel::default(),
+            runs_scanned: false,
         }
     }
 }
@@ -326,6 +333,15 @@ impl Workspace for LabelWorkspace {
             .default_size(360.0)
             .min_size(220.0)
             .show(ui, |ui| {
+                if !self.runs_scanned {
+                    self.runs_scanned = true;
+                    let project = cx.open.project().clone();
+                    self.prelabel.rescan(&project, ui.ctx());
+                }
+                let image = cx.open.selection.image;
+                egui::CollapsingHeader::new("Pre-label with a trained run")
+                    .id_salt("label-prelabel")
+                    .show(ui, |ui| self.prelabel.ui(ui, cx, image));
                 panel::side_ui(ui, cx.open, class, self, cx.commands);
             });
         egui::CentralPanel::default().show(ui, |ui| {
@@ -491,6 +507,10 @@ impl Workspace for LabelWorkspace {
             tool: self.tool,
             ..Self::default()
         };
+    }
+
+    fn poll(&mut self, cx: &mut WorkspaceContext<'_>) {
+        self.prelabel.poll(cx, &mut self.canvas.prior);
     }
 
     fn mouse_help(&self) -> &'static [(&'static str, &'static str)] {

@@ -103,6 +103,9 @@ pub struct Canvas {
     /// Click segmentation: the clicks so far and the worker that answers them.
     pub clicks: Vec<SegClick>,
     click_worker: Option<ClickWorker>,
+    /// A trained run's P(object) for one photo (set by pre-labelling it): click segmentation
+    /// weighs it with the colour models.
+    pub prior: Option<(usize, Arc<crate::label::grabcut::Prior>)>,
 }
 
 impl Default for Canvas {
@@ -130,6 +133,7 @@ impl Default for Canvas {
             wire_preview: None,
             clicks: Vec::new(),
             click_worker: None,
+            prior: None,
         }
     }
 }

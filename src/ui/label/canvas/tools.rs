@@ -37,8 +37,13 @@ impl Canvas {
             return;
         }
         self.clicks.push(SegClick { at: p, positive });
+        let prior = self
+            .prior
+            .as_ref()
+            .filter(|(image, _)| self.shown == Some(*image))
+            .map(|(_, p)| p.clone());
         if let Some(worker) = &mut self.click_worker {
-            worker.ask(photo, self.clicks.clone());
+            worker.ask(photo, self.clicks.clone(), prior);
         }
     }
 
