@@ -58,6 +58,17 @@ if [[ -f projects/demo/project.ron ]]; then
   tool_shot brush demo_030.jpg select "view 2.2 200,60; click 200,60; key B; press 160,112; move 170,122; move 180,131; move 190,140"
   tool_shot eraser demo_030.jpg select "view 2.2 200,60; click 200,60; key E; press 150,12; move 175,20; move 200,27; move 225,33"
 fi
+# Train and Evaluate: a short run on a copy of the demo (about two minutes on two cores).
+if [[ -f projects/demo/project.ron ]]; then
+  copy=$(mktemp -d)/demo
+  cp -r projects/demo "$copy"
+  "$bin" train --project "$copy" --variant full --size 320x240 --batch 8 --steps 150 \
+    --eval-every 25 --checkpoint-every 50 >/dev/null
+  run=$(ls "$copy/runs" | tail -1)
+  shoot screenshots/train.png "$copy" --workspace train --run "$run"
+  shoot screenshots/evaluate.png "$copy" --workspace evaluate --run "$run"
+  rm -rf "$(dirname "$copy")"
+fi
 if [[ -n "$project" ]] && command -v xdotool >/dev/null && command -v import >/dev/null; then
   display=:$((90 + RANDOM % 9))
   Xvfb "$display" -screen 0 1400x900x24 -nolisten tcp >/dev/null 2>&1 &

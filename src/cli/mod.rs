@@ -98,6 +98,10 @@ pub struct StudioArgs {
     /// (frames). With --screenshot the picture waits for them.
     #[arg(long)]
     pub pointer: Option<String>,
+    /// A training run (folder under runs/) to show: the Train workspace selects it, the Evaluate
+    /// workspace scores it on the val split at once.
+    #[arg(long)]
+    pub run: Option<String>,
 }
 
 /// Runs a CLI command; returns the process exit code.

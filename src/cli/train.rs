@@ -84,6 +84,9 @@ pub struct TrainArgs {
     /// or a safetensors file with SegStudio's tensor names (another run's checkpoint).
     #[arg(long)]
     pub init: Option<PathBuf>,
+    /// BatchNorm running-statistics momentum (PyTorch's 0.1; TF DeepLab fine-tunes with 0.0003).
+    #[arg(long, default_value_t = 0.1)]
+    pub bn_momentum: f64,
     /// Width multiplier of the encoder (1 = the published model).
     #[arg(long, default_value_t = 1.0)]
     pub depth_multiplier: f64,
@@ -156,6 +159,7 @@ impl TrainArgs {
             checkpoint_every: self.checkpoint_every,
             seed: self.seed,
             init: self.init.clone(),
+            bn_momentum: self.bn_momentum,
             depth_multiplier: self.depth_multiplier,
             loader_threads: self.loader_threads,
             ..defaults

@@ -94,6 +94,10 @@ impl StudioApp {
                 )),
             }
         }
+        if let Some(run) = &args.run {
+            app.workspaces.train.selected = Some(run.clone());
+            app.workspaces.evaluate.score_on_open(run);
+        }
         if let Some(name) = &args.view {
             match crate::ui::dataset::DatasetView::from_name(name) {
                 Some(view) => app.workspaces.dataset.view = view,

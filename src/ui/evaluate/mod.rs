@@ -66,6 +66,8 @@ pub struct EvaluateWorkspace {
     error: Option<String>,
     textures: HashMap<(usize, usize), egui::TextureHandle>,
     ctx: Option<egui::Context>,
+    /// Score this run as soon as the runs are scanned (`studio --run`).
+    pending: Option<String>,
 }
 
 impl EvaluateWorkspace {
@@ -84,6 +86,11 @@ impl EvaluateWorkspace {
         if spawned.is_ok() {
             self.scanning = Some(rx);
         }
+    }
+
+    /// Chooses `run` and scores it once the workspace has scanned the runs.
+    pub fn score_on_open(&mut self, run: &str) {
+        self.pending = Some(run.to_owned());
     }
 
     /// Whether an evaluation is running.
@@ -274,8 +281,10 @@ impl Workspace for EvaluateWorkspace {
 
     fn project_opened(&mut self, project: &Project) {
         let ctx = self.ctx.take();
+        let pending = self.pending.take();
         *self = Self {
             ctx,
+            pending,
             checkpoint: "best".into(),
             split: Some(Split::Val),
             ..Self::default()
@@ -292,6 +301,10 @@ impl Workspace for EvaluateWorkspace {
             }
             self.runs = Some(runs);
             self.scanning = None;
+            if let Some(run) = self.pending.take() {
+                self.run = Some(run);
+                self.start(cx);
+            }
         }
         if let Some(handle) = &mut self.job
             && let Some(result) = handle.finished(cx.toasts)
@@ -310,6 +323,6 @@ impl Workspace for EvaluateWorkspace {
 
     fn is_settled(&self, open: &OpenProject) -> bool {
         let _ = open;
-        self.runs.is_some() && self.job.is_none()
+        self.runs.is_some() && self.job.is_none() && self.pending.is_none()
     }
 }

@@ -35,9 +35,10 @@ pub struct EvalResult {
     pub gallery: Vec<GalleryImage>,
 }
 
-/// Colour of each label: the colour of the first class mapped to it; background dark grey.
+/// Colour of each label: the colour of the first class mapped to it; background mid grey (it
+/// must show as a bar on the dark theme).
 pub fn label_colors(snapshot: &DatasetSnapshot) -> Vec<egui::Color32> {
-    let mut colors = vec![egui::Color32::from_gray(40)];
+    let mut colors = vec![egui::Color32::from_gray(110)];
     for label in 1..=snapshot.variant.labels.len() {
         let class = snapshot
             .variant
@@ -107,7 +108,10 @@ pub fn evaluate_run(
         .unwrap_or_else(|| Confusion::new(names.len()));
     Ok(EvalResult {
         run: id.to_owned(),
-        checkpoint: predictor.weights.display().to_string(),
+        checkpoint: predictor.weights.file_name().map_or_else(
+            || predictor.weights.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        ),
         split,
         evaluation,
         confusion,

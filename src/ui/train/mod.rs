@@ -434,7 +434,9 @@ impl Workspace for TrainWorkspace {
 
     fn project_opened(&mut self, project: &Project) {
         let ctx = self.ctx.take();
+        let selected = self.selected.take();
         *self = Self {
+            selected,
             ctx,
             ..Self::default()
         };
@@ -454,8 +456,19 @@ impl Workspace for TrainWorkspace {
         if let Some(rx) = &self.scanning
             && let Ok(scan) = rx.try_recv()
         {
+            if self.selected.is_none() && self.job.is_none() {
+                self.selected = scan.runs.last().map(|(r, _)| r.id.clone());
+            }
             self.scan = Some(scan);
             self.scanning = None;
+            // Show the chosen run's curves (the newest, or the one `studio --run` named).
+            if let Some(id) = self.selected.clone()
+                && self.live_run.as_deref() != Some(id.as_str())
+                && self.history.as_ref().is_none_or(|(h, _)| *h != id)
+            {
+                let project = cx.open.project().clone();
+                self.load_history(&project, &id);
+            }
         }
         if let Some(rx) = &self.loading
             && let Ok(history) = rx.try_recv()
