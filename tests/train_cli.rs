@@ -253,7 +253,11 @@ fn a_run_killed_mid_training_resumes_onto_the_same_steps() {
 fn impossible_settings_are_refused_with_the_reason() {
     let dir = common::trainable_project();
     let root = dir.path().to_str().unwrap();
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["--size", "4096x4096", "--batch", "256", "--steps", "1"],
+            "GB of memory",
+        ),
         (&["--size", "16x16", "--steps", "1"], "between 32 and 4096"),
         (&["--batch", "0", "--steps", "1"], "--batch 0"),
         (

@@ -88,13 +88,23 @@ pub struct ClicksBenchArgs {
     /// Only the first this many photos of the split (0: all), for a quick look.
     #[arg(long, default_value_t = 0)]
     pub limit: usize,
+    /// Also measure the pre-label tool with this training run (a folder under runs/; train it on
+    /// the train split only, so the split measured here is unseen).
+    #[arg(long)]
+    pub run: Option<String>,
     #[arg(long)]
     pub json: bool,
 }
 
-/// One object's counts: click segmentation, polygon, wand (each at IoU 0.85 and 0.90), and the
-/// click tool's time and clicks.
-type ObjectEffort = ([usize; 2], [usize; 2], [usize; 2], f64, usize);
+/// One object's counts (each at IoU 0.85 and 0.90), and the click tool's time and clicks.
+struct ObjectEffort {
+    click: [usize; 2],
+    polygon: [usize; 2],
+    wand: [usize; 2],
+    prelabel: Option<[usize; 2]>,
+    ms: f64,
+    clicks: usize,
+}
 
 /// One tool's figures over the objects.
 #[derive(Default)]
@@ -131,9 +141,23 @@ impl ToolTally {
 /// The annotation-effort benchmark: every annotated object of a split labelled again by the
 /// simulated user of each tool (see [`crate::label::effort`]).
 pub fn bench_clicks(args: &ClicksBenchArgs) -> anyhow::Result<()> {
-    use crate::label::effort::{FullMask, click_segmentation_effort, polygon_effort, wand_effort};
+    use crate::label::effort::{
+        FullMask, click_segmentation_effort, polygon_effort, prelabel_effort, regions, wand_effort,
+    };
     use rayon::prelude::*;
     let project = crate::project::Project::open(&args.project)?;
+    let predictor = args
+        .run
+        .as_ref()
+        .map(|run| {
+            crate::train::Predictor::load(
+                &crate::train::RunDir::open(project.root(), run),
+                None,
+                &candle_core::Device::Cpu,
+            )
+            .map_err(anyhow::Error::msg)
+        })
+        .transpose()?;
     let targets = [0.85, 0.90];
     let mut jobs = Vec::new();
     for (index, entry) in project.file().images.iter().enumerate() {
@@ -155,6 +179,22 @@ pub fn bench_clicks(args: &ClicksBenchArgs) -> anyhow::Result<()> {
                 return Vec::new();
             };
             let photo = Photo::from_image(&image);
+            // The run's prediction: its object regions and P(object) (the click tool's prior).
+            let prediction = predictor.as_ref().and_then(|p| {
+                let logits = p.photo_logits(&image).ok()?;
+                let labels = crate::train::infer::argmax_labels(&logits).ok()?;
+                let probability = crate::train::infer::object_probability(&logits).ok()?;
+                let prior =
+                    crate::label::grabcut::Prior::new(entry.width, entry.height, probability)?;
+                let mask: Vec<u8> = labels.iter().map(|&l| u8::from(l != 0)).collect();
+                let found = regions(
+                    &mask,
+                    entry.width as usize,
+                    entry.height as usize,
+                    crate::train::prelabel::MIN_REGION_PX as usize,
+                );
+                Some((found, prior))
+            });
             let mut instances = project.instances(index).to_vec();
             instances.sort_by_key(|i| i.order);
             let (w, h) = (entry.width, entry.height);
@@ -187,32 +227,44 @@ pub fn bench_clicks(args: &ClicksBenchArgs) -> anyhow::Result<()> {
                         .collect();
                     let polygon = polygon_effort(inst, &truth, &hidden, &targets);
                     let wand = wand_effort(&photo, &truth, &targets);
-                    Some((
-                        [click[0], click[1]],
-                        [polygon[0], polygon[1]],
-                        [wand[0], wand[1]],
-                        ms * clicks as f64,
+                    let prelabel = prediction.as_ref().map(|(found, prior)| {
+                        let n = prelabel_effort(&photo, &truth, found, prior, &targets);
+                        [n[0], n[1]]
+                    });
+                    Some(ObjectEffort {
+                        click: [click[0], click[1]],
+                        polygon: [polygon[0], polygon[1]],
+                        wand: [wand[0], wand[1]],
+                        prelabel,
+                        ms: ms * clicks as f64,
                         clicks,
-                    ))
+                    })
                 })
                 .collect()
         })
         .collect();
-    let mut tallies: [ToolTally; 3] = Default::default();
-    for (click, polygon, wand, ms, clicks) in per_image.into_iter().flatten() {
-        tallies[0].add(&click);
-        tallies[0].ms += ms;
-        tallies[0].clicks += clicks;
-        tallies[1].add(&polygon);
-        tallies[2].add(&wand);
+    let mut tallies: [ToolTally; 4] = Default::default();
+    for o in per_image.into_iter().flatten() {
+        tallies[0].add(&o.click);
+        tallies[0].ms += o.ms;
+        tallies[0].clicks += o.clicks;
+        tallies[1].add(&o.polygon);
+        tallies[2].add(&o.wand);
+        if let Some(p) = o.prelabel {
+            tallies[3].add(&p);
+        }
     }
-    let result = serde_json::json!({
+    let mut result = serde_json::json!({
         "click_segmentation": tallies[0].json(),
         "polygon": tallies[1].json(),
         "wand": tallies[2].json(),
         "photos": jobs.len(),
         "seconds": started.elapsed().as_secs_f64(),
     });
+    if let Some(run) = &args.run {
+        result["prelabel"] = tallies[3].json();
+        result["prelabel_run"] = serde_json::Value::from(run.as_str());
+    }
     if args.json {
         return print_json(&result);
     }

@@ -51,7 +51,7 @@ pub struct TrainArgs {
     /// Train exactly this many steps (the poly LR over them).
     #[arg(long, conflicts_with = "minutes")]
     pub steps: Option<u64>,
-    /// Train for this many minutes (the step count estimated from the first ten steps).
+    /// Train for this many minutes (the step count estimated from the rate of steps 11–20).
     #[arg(long)]
     pub minutes: Option<f64>,
     /// Add the images of this finished synthesis run (a folder under synth/); repeatable.
@@ -256,6 +256,21 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A run's network for inference, with the run named in the error.
+fn load_predictor(
+    project: &Project,
+    run: &str,
+    checkpoint: Option<&str>,
+) -> anyhow::Result<crate::train::Predictor> {
+    crate::train::Predictor::load(
+        &RunDir::open(project.root(), run),
+        checkpoint,
+        &candle_core::Device::Cpu,
+    )
+    .map_err(anyhow::Error::msg)
+    .with_context(|| format!("run {run}"))
+}
+
 #[derive(Debug, Args)]
 pub struct EvalArgs {
     #[arg(long)]
@@ -278,11 +293,7 @@ pub struct EvalArgs {
 
 pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
     let project = Project::open(&args.project)?;
-    let run = RunDir::open(project.root(), &args.run);
-    let predictor =
-        crate::train::Predictor::load(&run, args.checkpoint.as_deref(), &candle_core::Device::Cpu)
-            .map_err(anyhow::Error::msg)
-            .with_context(|| format!("run {}", args.run))?;
+    let predictor = load_predictor(&project, &args.run, args.checkpoint.as_deref())?;
     let mut evaluation = run_job(Display::for_command(args.json), |progress| {
         crate::train::evaluate(&project, &args.run, &predictor, args.split, false, progress)
     })
@@ -335,11 +346,7 @@ pub struct PredictArgs {
 
 pub fn predict(args: &PredictArgs) -> anyhow::Result<()> {
     let project = Project::open(&args.project)?;
-    let run = RunDir::open(project.root(), &args.run);
-    let predictor =
-        crate::train::Predictor::load(&run, args.checkpoint.as_deref(), &candle_core::Device::Cpu)
-            .map_err(anyhow::Error::msg)
-            .with_context(|| format!("run {}", args.run))?;
+    let predictor = load_predictor(&project, &args.run, args.checkpoint.as_deref())?;
     let written = run_job(Display::for_command(args.json), |progress| {
         crate::train::infer::predict_files(&predictor, &args.images, &args.out, progress)
     })
@@ -376,7 +383,7 @@ pub fn runs(args: &RunsArgs) -> anyhow::Result<()> {
                 "run": run.id,
                 "encoder": run.record.train.encoder,
                 "variant": run.record.train.variant,
-                "status": state.as_ref().map_or("unreadable".to_owned(), status_word),
+                "status": state.as_ref().map_or("unreadable", crate::train::RunState::word),
                 "step": state.as_ref().map(|s| s.step),
                 "total_steps": state.as_ref().and_then(|s| s.total_steps),
                 "best_val_miou": state.as_ref().and_then(|s| s.best.map(|b| b.1)),
@@ -396,7 +403,9 @@ pub fn runs(args: &RunsArgs) -> anyhow::Result<()> {
         println!(
             "{:<48} {:<12} step {:>6}  best val mIoU {}",
             run.id,
-            state.as_ref().map_or("unreadable".to_owned(), status_word),
+            state
+                .as_ref()
+                .map_or("unreadable", crate::train::RunState::word),
             state.as_ref().map_or(0, |s| s.step),
             state
                 .as_ref()
@@ -405,15 +414,4 @@ pub fn runs(args: &RunsArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-fn status_word(state: &crate::train::RunState) -> String {
-    use crate::train::store::Liveness;
-    match (state.liveness(), &state.status) {
-        (Liveness::Running, _) => "running".into(),
-        (Liveness::Interrupted, _) => "interrupted".into(),
-        (_, crate::train::RunStatus::Cancelled) => "cancelled".into(),
-        (_, crate::train::RunStatus::Failed(_)) => "failed".into(),
-        _ => "finished".into(),
-    }
 }

@@ -9,10 +9,14 @@
 //!   IoU (the fewest vertices a careful user would click).
 //! - Wand: a click at the deepest error point, then tolerance steps (each one action) until the
 //!   region stops improving; regions are added while they help.
+//! - Pre-label (with a trained run): the run's prediction offers its connected object regions as
+//!   instances; when the one that best covers the object reaches the IoU, keeping it costs nothing;
+//!   otherwise the object is labelled by click segmentation with the run's P(object) as its prior,
+//!   and those clicks count.
 
 use std::time::Instant;
 
-use super::grabcut::{Click, ClickSettings, segment};
+use super::grabcut::{Click, ClickSettings, Prior, segment_with_prior};
 use super::mask_edit::{MaskRegion, Photo, wand_region};
 use crate::geometry::{paint_polygon, simplify_ring};
 use crate::project::Instance;
@@ -183,6 +187,16 @@ pub fn click_segmentation_effort(
     truth: &FullMask,
     targets: &[f64],
 ) -> (Vec<usize>, f64, usize) {
+    click_effort(photo, truth, targets, None)
+}
+
+/// [`click_segmentation_effort`] with a model's prior in the graph cut.
+fn click_effort(
+    photo: &Photo,
+    truth: &FullMask,
+    targets: &[f64],
+    prior: Option<&Prior>,
+) -> (Vec<usize>, f64, usize) {
     let mut clicks: Vec<Click> = Vec::new();
     let mut result: Option<FullMask> = None;
     let mut reached = vec![MAX_ACTIONS; targets.len()];
@@ -192,7 +206,7 @@ pub fn click_segmentation_effort(
             break;
         };
         clicks.push(click);
-        result = segment(photo, &clicks, &ClickSettings::default())
+        result = segment_with_prior(photo, &clicks, &ClickSettings::default(), prior)
             .map(|r| FullMask::of_region(&r, truth.width, truth.height));
         let iou = result.as_ref().map_or(0.0, |r| r.iou(truth));
         for (k, &t) in targets.iter().enumerate() {
@@ -206,6 +220,78 @@ pub fn click_segmentation_effort(
     }
     let ms = started.elapsed().as_secs_f64() * 1000.0 / clicks.len().max(1) as f64;
     (reached, ms, clicks.len())
+}
+
+/// Actions of the pre-label tool for each IoU in `targets`: 0 where one of the run's `predicted`
+/// regions already reaches it, else the clicks of click segmentation guided by `prior`.
+pub fn prelabel_effort(
+    photo: &Photo,
+    truth: &FullMask,
+    predicted: &[FullMask],
+    prior: &Prior,
+    targets: &[f64],
+) -> Vec<usize> {
+    let best = predicted.iter().map(|m| m.iou(truth)).fold(0.0, f64::max);
+    let mut out = vec![0; targets.len()];
+    if targets.iter().all(|&t| best >= t) {
+        return out;
+    }
+    let (clicks, _, _) = click_effort(photo, truth, targets, Some(prior));
+    for (k, &t) in targets.iter().enumerate() {
+        if best < t {
+            out[k] = clicks[k];
+        }
+    }
+    out
+}
+
+/// The 4-connected regions of `mask` (non-zero = object) with at least `min_area` pixels.
+pub fn regions(mask: &[u8], width: usize, height: usize, min_area: usize) -> Vec<FullMask> {
+    let mut seen = vec![false; mask.len()];
+    let mut out = Vec::new();
+    let mut stack = Vec::new();
+    for start in 0..mask.len() {
+        if mask[start] == 0 || seen[start] {
+            continue;
+        }
+        let mut pixels = Vec::new();
+        seen[start] = true;
+        stack.push(start);
+        while let Some(i) = stack.pop() {
+            pixels.push(i);
+            let (x, y) = (i % width, i / width);
+            let mut visit = |j: usize| {
+                if mask[j] != 0 && !seen[j] {
+                    seen[j] = true;
+                    stack.push(j);
+                }
+            };
+            if x > 0 {
+                visit(i - 1);
+            }
+            if x + 1 < width {
+                visit(i + 1);
+            }
+            if y > 0 {
+                visit(i - width);
+            }
+            if y + 1 < height {
+                visit(i + width);
+            }
+        }
+        if pixels.len() >= min_area {
+            let mut data = vec![0; mask.len()];
+            for i in pixels {
+                data[i] = 1;
+            }
+            out.push(FullMask {
+                width,
+                height,
+                data,
+            });
+        }
+    }
+    out
 }
 
 /// Vertices of the coarsest Douglas–Peucker outline of the object that reaches each IoU. The
@@ -387,5 +473,19 @@ mod tests {
         let (noc, _, clicks) = click_segmentation_effort(&photo, &truth, &[0.85, 0.9]);
         assert_eq!(noc, [1, 1], "after {clicks} clicks");
         assert_eq!(wand_effort(&photo, &truth, &[0.85, 0.9]), [1, 1]);
+    }
+
+    #[test]
+    fn regions_are_four_connected_and_small_ones_dropped() {
+        // 6×3: a 2×2 block, a diagonal neighbour (not 4-connected), a 3-pixel bar.
+        #[rustfmt::skip]
+        let mask = [
+            1, 1, 0, 0, 1, 1,
+            1, 1, 0, 0, 0, 1,
+            0, 0, 1, 0, 0, 0,
+        ];
+        let found = regions(&mask, 6, 3, 2);
+        let areas: Vec<usize> = found.iter().map(FullMask::area).collect();
+        assert_eq!(areas, vec![4, 3]);
     }
 }

@@ -44,8 +44,8 @@ impl OptimizerConfig {
 pub enum Budget {
     /// Exactly this many steps, the poly schedule over them.
     Steps(u64),
-    /// As many steps as fit in this many minutes: the count is estimated from the first ten steps
-    /// (as the torch peer does) and recorded, so a resumed run keeps the same schedule.
+    /// As many steps as fit in this many minutes: the count is estimated from the rate of steps
+    /// 11–20 and recorded, so a resumed run keeps the same schedule.
     Minutes(f64),
 }
 

@@ -161,13 +161,7 @@ pub fn train(
     // The model is built (and any --init read) before the run folder exists, so a refused file
     // leaves nothing behind.
     let model = Model::new(record.model.clone(), device).map_err(failed)?;
-    model
-        .initialise_from_seed(record.train.seed)
-        .map_err(failed)?;
-    if let Some(path) = &record.train.init {
-        let report = super::init::load_init(&model, path).map_err(TrainError::Invalid)?;
-        observer(&TrainEvent::Initialised(report));
-    }
+    initialise(&model, &record, observer)?;
     let run = RunDir::create(project.root(), &stem).map_err(failed)?;
     run.write_record(&record).map_err(failed)?;
     let optimizer = Optimizer::new(&model.varmap, record.train.optimizer);
@@ -240,13 +234,7 @@ pub fn resume(
         state.step = step;
         state.seconds = state.checkpoint_seconds;
     } else {
-        model
-            .initialise_from_seed(record.train.seed)
-            .map_err(failed)?;
-        if let Some(path) = &record.train.init {
-            let report = super::init::load_init(&model, path).map_err(TrainError::Invalid)?;
-            observer(&TrainEvent::Initialised(report));
-        }
+        initialise(&model, &record, observer)?;
         state.step = 0;
         state.seconds = 0.0;
         state.best = None;
@@ -280,6 +268,22 @@ pub fn resume(
         train_set: Arc::new(train_set),
     };
     session.run(progress, observer)
+}
+
+/// The weights a run starts from: drawn from its seed, then `--init`'s file where it names one.
+fn initialise(
+    model: &Model,
+    record: &RunRecord,
+    observer: &mut dyn FnMut(&TrainEvent),
+) -> Result<(), TrainError> {
+    model
+        .initialise_from_seed(record.train.seed)
+        .map_err(failed)?;
+    if let Some(path) = &record.train.init {
+        let report = super::init::load_init(model, path).map_err(TrainError::Invalid)?;
+        observer(&TrainEvent::Initialised(report));
+    }
+    Ok(())
 }
 
 /// Refuses a run whose estimated peak memory exceeds what the machine has available.
@@ -423,6 +427,7 @@ impl Session<'_> {
         let seconds_before = self.state.seconds;
         let mut totals = Totals::default();
         let mut last_validated = None;
+        let mut seconds_at_10 = 0.0;
         let mut cancelled = false;
         loop {
             let step = self.state.step;
@@ -457,12 +462,19 @@ impl Session<'_> {
             totals.step_seconds += step_seconds;
             totals.wait_seconds += waited;
             totals.build_seconds += batch.build_seconds;
+            if totals.steps == 10 {
+                seconds_at_10 = self.state.seconds;
+            }
             if let (None, Some(budget)) = (self.state.total_steps, budget_seconds)
-                && totals.steps == 10
+                && totals.steps == 20
             {
-                // The peer's estimate: the budget over the mean time of the first ten steps.
-                let per_step = self.state.seconds / self.state.step as f64;
-                let total = ((budget / per_step) as u64).max(11);
+                // The schedule's length from the rate of steps 11–20: the first steps are slower
+                // (buffers are allocated, caches warm), and counting them (as the torch peer does
+                // with its first ten) would end the schedule minutes before the budget. 3 % of what
+                // is left is kept for the validations.
+                let per_step = (self.state.seconds - seconds_at_10) / 10.0;
+                let left = (budget - self.state.seconds).max(0.0) * 0.97;
+                let total = (self.state.step + (left / per_step) as u64).max(21);
                 self.state.total_steps = Some(total);
                 progress.start_stage("training", total.saturating_sub(first));
                 progress.advance(totals.steps);

@@ -68,6 +68,17 @@ pub enum Liveness {
 }
 
 impl RunState {
+    /// One word for a run list: running, interrupted, cancelled, failed or finished.
+    pub fn word(&self) -> &'static str {
+        match (self.liveness(), &self.status) {
+            (Liveness::Running, _) => "running",
+            (Liveness::Interrupted, _) => "interrupted",
+            (_, RunStatus::Cancelled) => "cancelled",
+            (_, RunStatus::Failed(_)) => "failed",
+            _ => "finished",
+        }
+    }
+
     pub fn liveness(&self) -> Liveness {
         match self.status {
             RunStatus::Running { pid } if process_alive(pid) => Liveness::Running,

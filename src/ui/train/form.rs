@@ -185,7 +185,7 @@ impl TrainForm {
                 ui.add(egui::DragValue::new(&mut self.batch).range(1..=256));
                 ui.end_row();
                 ui.label("Length").on_hover_text(
-                    "A fixed number of steps, or as many as fit in a time budget (estimated from the first ten steps)",
+                    "A fixed number of steps, or as many as fit in a time budget (estimated from the rate of steps 11–20)",
                 );
                 ui.horizontal(|ui| {
                     ui.selectable_value(&mut self.budget, BudgetKind::Steps, "steps");

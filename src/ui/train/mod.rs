@@ -12,9 +12,9 @@ pub use charts::Curves;
 pub use form::{BudgetKind, TrainForm};
 
 use crate::project::Project;
+use crate::train::TrainSummary;
 use crate::train::engine::TrainEvent;
-use crate::train::store::{ListedRun, Liveness, RunDir};
-use crate::train::{RunStatus, TrainSummary};
+use crate::train::store::{ListedRun, RunDir};
 use crate::ui::jobs::{JobError, JobHandle, JobKind, JobMessage};
 use crate::ui::workspace::{OpenProject, Workspace, WorkspaceContext, WorkspaceId};
 
@@ -343,16 +343,9 @@ impl TrainWorkspace {
 }
 
 fn status_word(state: Option<&crate::train::RunState>) -> String {
-    let Some(state) = state else {
-        return "unreadable".into();
-    };
-    match (state.liveness(), &state.status) {
-        (Liveness::Running, _) => "running".into(),
-        (Liveness::Interrupted, _) => "interrupted".into(),
-        (_, RunStatus::Cancelled) => "cancelled".into(),
-        (_, RunStatus::Failed(_)) => "failed".into(),
-        _ => "finished".into(),
-    }
+    state
+        .map_or("unreadable", crate::train::RunState::word)
+        .to_owned()
 }
 
 fn format_duration(seconds: f64) -> String {
