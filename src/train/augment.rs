@@ -129,12 +129,17 @@ pub fn apply(sample: &Decoded, [w, h]: [usize; 2], draw: &Draw, x: &mut [f32], l
 
 /// Writes `sample` without augmentation (validation), scaled to [-1, 1].
 pub fn plain(sample: &Decoded, plane: usize, x: &mut [f32], labels: &mut [u8]) {
-    for (i, px) in sample.rgb.chunks_exact(3).enumerate() {
+    to_planar(&sample.rgb, plane, x);
+    labels.copy_from_slice(&sample.labels);
+}
+
+/// Interleaved RGB bytes into 3 planes of `plane` values scaled to [-1, 1], the model's input.
+pub fn to_planar(rgb: &[u8], plane: usize, x: &mut [f32]) {
+    for (i, px) in rgb.chunks_exact(3).enumerate() {
         for c in 0..3 {
             x[c * plane + i] = f32::from(px[c]) / 127.5 - 1.0;
         }
     }
-    labels.copy_from_slice(&sample.labels);
 }
 
 #[cfg(test)]

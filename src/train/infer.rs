@@ -101,11 +101,7 @@ impl Predictor {
         };
         let plane = (w * h) as usize;
         let mut x = vec![0f32; 3 * plane];
-        for (i, px) in small.as_raw().chunks_exact(3).enumerate() {
-            for c in 0..3 {
-                x[c * plane + i] = f32::from(px[c]) / 127.5 - 1.0;
-            }
-        }
+        super::augment::to_planar(small.as_raw(), plane, &mut x);
         let logits = self.logits(&x, 1)?;
         resize_bilinear(&logits, photo.height() as usize, photo.width() as usize)
     }
