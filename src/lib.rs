@@ -25,6 +25,7 @@ pub mod label;
 pub mod model;
 pub mod progress;
 pub mod project;
+pub mod quantize;
 pub mod stats;
 pub mod synth;
 pub mod train;

@@ -10,6 +10,7 @@ mod formats;
 mod label;
 mod model;
 mod progress;
+mod quantize;
 mod synth;
 mod train;
 
@@ -52,6 +53,9 @@ pub enum Command {
     Eval(train::EvalArgs),
     /// Label photos with a trained run: one 8-bit PNG of label ids per photo.
     Predict(train::PredictArgs),
+    /// Quantize a trained run to int8 (weights per output channel or per tensor, activations
+    /// calibrated on training photos) and score f32 and int8 on the same photos.
+    Quantize(quantize::QuantizeArgs),
     /// List the project's training runs and where they stand.
     Runs(train::RunsArgs),
     /// Render the demo project (procedural photos of the 18 atWork objects with exact ground truth).
@@ -119,6 +123,7 @@ pub fn run(command: Command) -> i32 {
         Command::Train(args) => train::train(&args),
         Command::Eval(args) => train::eval(&args),
         Command::Predict(args) => train::predict(&args),
+        Command::Quantize(args) => quantize::quantize(&args),
         Command::Runs(args) => train::runs(&args),
         Command::Demo(args) => dataset::demo(&args),
         Command::ModelInfo(args) => model::model_info(&args),

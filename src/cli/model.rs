@@ -5,6 +5,7 @@ use clap::{Args, Subcommand};
 
 use super::print_json;
 use crate::model::{Config, bench, stats};
+use crate::quantize::Granularity;
 
 /// Encoder names and their configs.
 fn config(encoder: &str, classes: usize, output_stride: Option<usize>) -> anyhow::Result<Config> {
@@ -74,6 +75,14 @@ pub enum BenchCommand {
     Clicks(super::label::ClicksBenchArgs),
 }
 
+/// The arithmetic of a benchmarked forward pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Precision {
+    F32,
+    Int8,
+    Int8PerTensor,
+}
+
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     #[arg(long)]
@@ -96,6 +105,9 @@ pub struct BenchArgs {
     /// Also report where the time goes (self time per kernel, per run).
     #[arg(long)]
     pub profile: bool,
+    /// `infer` only: f32, int8 (weights per output channel, integer kernels) or int8-per-tensor.
+    #[arg(long, value_enum, default_value = "f32")]
+    pub precision: Precision,
     #[arg(long)]
     pub json: bool,
 }
@@ -152,6 +164,9 @@ pub fn run_bench(cmd: &BenchCommand) -> anyhow::Result<()> {
     if args.repeats == 0 {
         bail!("--repeats must be at least 1");
     }
+    if args.precision != Precision::F32 && train {
+        bail!("--precision int8 applies to `bench infer` only");
+    }
     let cfg = config(&args.encoder, args.classes, args.output_stride)?;
     let (h, w) = args.size;
     let runs = bench::Runs {
@@ -168,6 +183,10 @@ pub fn run_bench(cmd: &BenchCommand) -> anyhow::Result<()> {
             runs,
             crate::model::optim::SgdParams::default(),
         )
+    } else if args.precision == Precision::Int8 {
+        bench::infer_int8(&cfg, h, w, args.batch, runs, Granularity::PerChannel)
+    } else if args.precision == Precision::Int8PerTensor {
+        bench::infer_int8(&cfg, h, w, args.batch, runs, Granularity::PerTensor)
     } else {
         bench::infer(&cfg, h, w, args.batch, runs)
     }

@@ -240,6 +240,60 @@ pub fn infer(cfg: &Config, h: usize, w: usize, batch: usize, runs: Runs) -> Resu
     Ok(r)
 }
 
+/// The same forward passes by the int8 network (`quantize`): weights per output channel (or per
+/// tensor), activation grids calibrated on the benchmark's own input (min/max), integer kernels.
+pub fn infer_int8(
+    cfg: &Config,
+    h: usize,
+    w: usize,
+    batch: usize,
+    runs: Runs,
+    granularity: crate::quantize::Granularity,
+) -> Result<BenchResult> {
+    use crate::quantize::{QuantizedNet, RangeMethod, calibrate};
+    let device = Device::Cpu;
+    let model = Model::new(cfg.clone(), &device)?;
+    let graph = model.net.graph()?;
+    let x = random_input(batch, h, w, &device)?;
+    let first = x.narrow(0, 0, 1)?;
+    let ranges = calibrate(&graph, &[first], RangeMethod::MinMax, || Ok(()))?;
+    let net = QuantizedNet::new(&graph, &ranges, RangeMethod::MinMax, granularity)?;
+    drop(graph);
+    let data = x.flatten_all()?.to_vec1::<f32>()?;
+    let forward = || {
+        net.logits(&data, batch, h, w)
+            .map_err(candle_core::Error::msg)
+    };
+    for _ in 0..runs.warmup {
+        forward()?;
+    }
+    let monitor = LoadMonitor::start();
+    let (times, profile_ms) = profiled(runs.profile, runs.repeats, || {
+        let mut times = Vec::with_capacity(runs.repeats);
+        for _ in 0..runs.repeats {
+            let t = Instant::now();
+            let scope = profile::scope("forward_other");
+            drop(forward()?);
+            drop(scope);
+            times.push(ms(t));
+        }
+        Ok(times)
+    })?;
+    let mut r = result(
+        "infer-int8",
+        cfg,
+        h,
+        w,
+        batch,
+        runs.warmup,
+        times,
+        None,
+        monitor.finish(),
+    );
+    r.profile_ms = profile_ms;
+    Ok(r)
+}
+
 /// Training steps: train-mode forward (batch-statistics BN, dropout), cross-entropy with
 /// random labels, backward, SGD with momentum and weight decay.
 pub fn train_step(

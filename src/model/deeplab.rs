@@ -9,6 +9,7 @@ use candle_core::{DType, Device, Result, Tensor};
 use candle_nn::{ModuleT, VarBuilder, VarMap};
 
 use super::config::{Backbone, Config};
+use super::graph::{ConvNode, Graph, Op, ValueId};
 use super::layers::{ConvBn, ConvSpec, EPS_HEAD, SepConv};
 use super::mobilenet::MobileNetV2;
 use super::ops::Act;
@@ -94,6 +95,26 @@ impl Aspp {
             a.freeze()?;
         }
         self.concat_projection.freeze()
+    }
+
+    fn emit(&self, graph: &mut Graph, x: ValueId) -> Result<ValueId> {
+        let pooled = graph.push(Op::GlobalAvgPool(x));
+        let pooled =
+            self.image_pooling
+                .emit(graph, "aspp.image_pooling", pooled, Act::None, None)?;
+        let mut branches = vec![
+            graph.push(Op::Broadcast {
+                input: pooled,
+                like: x,
+            }),
+            self.aspp0.emit(graph, "aspp.aspp0", x, Act::None, None)?,
+        ];
+        for (i, b) in self.atrous.iter().enumerate() {
+            branches.push(b.emit(graph, &format!("aspp.atrous.{i}"), x, Act::None, None)?);
+        }
+        let cat = graph.push(Op::Concat(branches));
+        self.concat_projection
+            .emit(graph, "aspp.concat_projection", cat, Act::None, None)
     }
 
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
@@ -191,6 +212,22 @@ impl Decoder {
         self.conv1.freeze()
     }
 
+    fn emit(&self, graph: &mut Graph, x: ValueId, low: ValueId) -> Result<ValueId> {
+        let low =
+            self.projection
+                .emit(graph, "decoder.feature_projection0", low, Act::None, None)?;
+        let up = graph.push(Op::Resize {
+            input: x,
+            like: low,
+        });
+        let cat = graph.push(Op::Concat(vec![up, low]));
+        let y = self
+            .conv0
+            .emit(graph, "decoder.decoder_conv0", cat, Act::None, None)?;
+        self.conv1
+            .emit(graph, "decoder.decoder_conv1", y, Act::None, None)
+    }
+
     fn forward_t(&self, x: &Tensor, low: &Tensor, train: bool) -> Result<Tensor> {
         let low = low.apply_t(&self.projection, train)?;
         let (_, _, h, w) = low.dims4()?;
@@ -283,6 +320,35 @@ impl DeepLab {
 }
 
 impl DeepLab {
+    /// The network as an inference graph (every `BatchNorm` folded; see [`Graph`]).
+    pub fn graph(&self) -> Result<Graph> {
+        let mut graph = Graph::default();
+        let (features, low) = match &self.encoder {
+            Encoder::MobileNetV2(e) => e.emit(&mut graph, "encoder", 0)?,
+            Encoder::Xception65(e) => e.emit(&mut graph, "encoder", 0)?,
+        };
+        let mut y = self.aspp.emit(&mut graph, features)?;
+        if let Some(d) = &self.decoder {
+            y = d.emit(&mut graph, y, low)?;
+        }
+        let (classes, head, _, _) = self.logits_weight.dims4()?;
+        let logits = graph.push(Op::Conv(ConvNode {
+            input: y,
+            name: "logits".into(),
+            spec: ConvSpec::dense(head, classes, 1, 1, 1),
+            weight: self.logits_weight.clone(),
+            bias: self.logits_bias.clone(),
+            input_act: Act::None,
+            act: Act::None,
+            residual: None,
+        }));
+        graph.output = graph.push(Op::Resize {
+            input: logits,
+            like: 0,
+        });
+        Ok(graph)
+    }
+
     /// The `MobileNetV2` encoder's output after its stem and `n` blocks (eval mode); an error
     /// for another encoder.
     pub fn mobilenet_blocks(&self, x: &Tensor, n: usize) -> Result<Tensor> {

@@ -9,6 +9,7 @@
 use candle_core::{Result, Tensor, Var};
 use candle_nn::{ModuleT, VarBuilder, init};
 
+use super::graph::{ConvNode, Graph, Op, ValueId};
 use super::ops::Act;
 use super::ops::{
     ConvParams, batch_norm_act_train, bias_act, conv2d_im2col, depthwise_conv2d,
@@ -262,6 +263,30 @@ impl ConvBn {
     }
 }
 
+impl ConvBn {
+    /// This layer as a node of the inference graph (`BatchNorm` folded), reading `input`.
+    pub fn emit(
+        &self,
+        graph: &mut Graph,
+        name: &str,
+        input: ValueId,
+        input_act: Act,
+        residual: Option<ValueId>,
+    ) -> Result<ValueId> {
+        let (weight, bias) = self.eval_params()?;
+        Ok(graph.push(Op::Conv(ConvNode {
+            input,
+            name: name.to_owned(),
+            spec: self.spec,
+            weight,
+            bias,
+            input_act,
+            act: self.act,
+            residual,
+        })))
+    }
+}
+
 impl ModuleT for ConvBn {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         if train {
@@ -384,6 +409,23 @@ impl SepConv {
 }
 
 impl SepConv {
+    /// The depthwise then the pointwise node; `input_act` goes to the depthwise conv, `residual`
+    /// to the pointwise one.
+    pub fn emit(
+        &self,
+        graph: &mut Graph,
+        name: &str,
+        input: ValueId,
+        input_act: Act,
+        residual: Option<ValueId>,
+    ) -> Result<ValueId> {
+        let dw =
+            self.depthwise
+                .emit(graph, &format!("{name}.depthwise"), input, input_act, None)?;
+        self.pointwise
+            .emit(graph, &format!("{name}.pointwise"), dw, Act::None, residual)
+    }
+
     pub fn freeze(&mut self) -> Result<()> {
         self.depthwise.freeze()?;
         self.pointwise.freeze()

@@ -7,6 +7,7 @@ use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
 use super::config::{Config, make_divisible};
+use super::graph::{Graph, ValueId};
 use super::layers::{ConvBn, ConvSpec, EPS_BACKBONE, StrideSchedule};
 use super::ops::Act;
 
@@ -188,6 +189,32 @@ impl MobileNetV2 {
             x = b.forward_eval(&x)?.0;
         }
         Ok(x)
+    }
+
+    /// Appends the encoder to the inference graph; returns (features, low-level features).
+    pub fn emit(&self, graph: &mut Graph, prefix: &str, x: ValueId) -> Result<(ValueId, ValueId)> {
+        let mut x = self
+            .stem
+            .emit(graph, &format!("{prefix}.stem"), x, Act::None, None)?;
+        let mut low = x;
+        for (i, b) in self.blocks.iter().enumerate() {
+            let p = format!("{prefix}.layers.{i}");
+            let h = match &b.expand {
+                Some(e) => e.emit(graph, &format!("{p}.expand"), x, Act::None, None)?,
+                None => x,
+            };
+            let dw = b
+                .depthwise
+                .emit(graph, &format!("{p}.depthwise"), h, Act::None, None)?;
+            let residual = b.spec.residual().then_some(x);
+            x = b
+                .project
+                .emit(graph, &format!("{p}.project"), dw, Act::None, residual)?;
+            if i == LOW_LEVEL_LAYER {
+                low = dw;
+            }
+        }
+        Ok((x, low))
     }
 
     /// Folds every `BatchNorm` once (see `ConvBn::freeze`).

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod checkpoint;
 pub mod config;
 pub mod deeplab;
+pub mod graph;
 pub mod layers;
 pub mod mobilenet;
 pub mod ops;

@@ -7,6 +7,7 @@ use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
 use super::config::Config;
+use super::graph::{Graph, ValueId};
 use super::layers::{ConvBn, ConvSpec, EPS_BACKBONE, SepConv, StrideSchedule};
 use super::ops::Act;
 
@@ -245,6 +246,43 @@ impl Xception65 {
     }
 
     /// Folds every `BatchNorm` once (see `ConvBn::freeze`).
+    /// Appends the encoder to the inference graph; returns (features, low-level features).
+    pub fn emit(&self, graph: &mut Graph, prefix: &str, x: ValueId) -> Result<(ValueId, ValueId)> {
+        let x = self
+            .conv1_1
+            .emit(graph, &format!("{prefix}.conv1_1"), x, Act::None, None)?;
+        let mut x = self
+            .conv1_2
+            .emit(graph, &format!("{prefix}.conv1_2"), x, Act::None, None)?;
+        let mut low = x;
+        for (i, unit) in self.units.iter().enumerate() {
+            let p = format!("{prefix}.units.{i}");
+            let input_act = if unit.spec.act_in_sep {
+                Act::None
+            } else {
+                Act::Relu
+            };
+            let residual = match (&unit.shortcut, unit.spec.skip) {
+                (Some(sc), _) => {
+                    Some(sc.emit(graph, &format!("{p}.shortcut"), x, Act::None, None)?)
+                }
+                (None, Skip::Sum) => Some(x),
+                _ => None,
+            };
+            let last = unit.convs.len() - 1;
+            let mut r = x;
+            for (j, conv) in unit.convs.iter().enumerate() {
+                let residual = if j == last { residual } else { None };
+                r = conv.emit(graph, &format!("{p}.convs.{j}"), r, input_act, residual)?;
+                if j == 1 && i == self.low_level_unit {
+                    low = r;
+                }
+            }
+            x = r;
+        }
+        Ok((x, low))
+    }
+
     pub fn freeze(&mut self) -> Result<()> {
         self.conv1_1.freeze()?;
         self.conv1_2.freeze()?;

@@ -170,8 +170,14 @@ impl TrainConfig {
                 "--size {w}x{h}: width and height must be between 32 and 4096"
             ));
         }
-        if self.batch == 0 || self.batch > 256 {
-            return Err(format!("--batch {}: must be between 1 and 256", self.batch));
+        if self.batch < 2 || self.batch > 256 {
+            // The ASPP's image pooling leaves one value per channel and image: its BatchNorm needs
+            // a second image for batch statistics.
+            return Err(format!(
+                "--batch {}: must be between 2 and 256 (BatchNorm after the ASPP's image pooling \
+                 needs two images for batch statistics)",
+                self.batch
+            ));
         }
         match self.budget {
             Budget::Steps(0) => return Err("--steps must be at least 1".into()),

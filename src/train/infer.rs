@@ -20,17 +20,24 @@ use super::store::RunDir;
 use crate::eval::{Confusion, Scores};
 use crate::formats::render_label_map;
 use crate::model::deeplab::DeepLab;
+use crate::model::graph::Graph;
 use crate::model::ops::resize_bilinear;
 use crate::model::{Model, checkpoint};
 use crate::progress::Progress;
 use crate::project::{IGNORE_LABEL, Project, Split};
+use crate::quantize::QuantizedNet;
 
-/// A run's network, loaded for inference (`BatchNorm` folded).
+/// A run's network, loaded for inference (`BatchNorm` folded), in f32 or int8.
 pub struct Predictor {
     pub record: RunRecord,
     pub weights: PathBuf,
-    net: DeepLab,
+    net: Network,
     device: Device,
+}
+
+enum Network {
+    Float(Box<DeepLab>),
+    Int8(Box<QuantizedNet>),
 }
 
 /// Which weights of a run: `best` (the best validation; the default when there is one), `last`
@@ -55,19 +62,51 @@ pub fn checkpoint_path(run: &RunDir, which: Option<&str>) -> Result<PathBuf, Str
 }
 
 impl Predictor {
+    /// Loads a run's f32 checkpoint, or its int8 one when `which` names a file that is one.
     pub fn load(run: &RunDir, which: Option<&str>, device: &Device) -> Result<Self, String> {
         let record = run.read_record()?;
         let weights = checkpoint_path(run, which)?;
         let model = Model::new(record.model.clone(), device).map_err(|e| e.to_string())?;
+        if crate::quantize::store::is_int8(&weights) {
+            let graph = model.net.graph().map_err(|e| e.to_string())?;
+            let net = crate::quantize::store::load(&weights, &graph)?;
+            return Ok(Self::int8(record, weights, net));
+        }
         checkpoint::load_weights(&model.varmap, &weights, device)
             .map_err(|e| format!("{}: {e}", weights.display()))?;
         let net = model.net.frozen().map_err(|e| e.to_string())?;
         Ok(Self {
             record,
             weights,
-            net,
+            net: Network::Float(Box::new(net)),
             device: device.clone(),
         })
+    }
+
+    /// An int8 network of the run (`weights`: where it was read from or is written to).
+    pub fn int8(record: RunRecord, weights: PathBuf, net: QuantizedNet) -> Self {
+        Self {
+            record,
+            weights,
+            net: Network::Int8(Box::new(net)),
+            device: Device::Cpu,
+        }
+    }
+
+    /// The f32 network as an inference graph (an error for an int8 predictor).
+    pub fn graph(&self) -> candle_core::Result<Graph> {
+        match &self.net {
+            Network::Float(net) => net.graph(),
+            Network::Int8(_) => candle_core::bail!("the network is already quantized"),
+        }
+    }
+
+    /// "f32" or the int8 scheme.
+    pub fn precision(&self) -> &'static str {
+        match &self.net {
+            Network::Float(_) => "f32",
+            Network::Int8(q) => q.granularity.name(),
+        }
     }
 
     /// From a model already in memory (validation during training).
@@ -75,7 +114,7 @@ impl Predictor {
         Ok(Self {
             record,
             weights: PathBuf::new(),
-            net: model.net.frozen()?,
+            net: Network::Float(Box::new(model.net.frozen()?)),
             device: model.device.clone(),
         })
     }
@@ -87,12 +126,17 @@ impl Predictor {
     /// Logits `[1, C, h, w]` of inputs already at the input size (`batch × 3 × h × w` in [-1, 1]).
     pub fn logits(&self, x: &[f32], batch: usize) -> candle_core::Result<Tensor> {
         let [w, h] = self.input_size().map(|v| v as usize);
-        let x = Tensor::from_slice(x, (batch, 3, h, w), &self.device)?;
-        self.net.forward_t(&x, false)
+        match &self.net {
+            Network::Float(net) => {
+                let x = Tensor::from_slice(x, (batch, 3, h, w), &self.device)?;
+                net.forward_t(&x, false)
+            }
+            Network::Int8(net) => net.logits(x, batch, h, w).map_err(candle_core::Error::msg),
+        }
     }
 
-    /// Logits of a photo at its own resolution, `[1, C, H, W]`.
-    pub fn photo_logits(&self, photo: &RgbImage) -> candle_core::Result<Tensor> {
+    /// A photo as the network's input: resized to the input size, planar, in [-1, 1].
+    pub fn input_of(&self, photo: &RgbImage) -> Vec<f32> {
         let [w, h] = self.input_size();
         let small = if photo.dimensions() == (w, h) {
             photo.clone()
@@ -102,7 +146,12 @@ impl Predictor {
         let plane = (w * h) as usize;
         let mut x = vec![0f32; 3 * plane];
         super::augment::to_planar(small.as_raw(), plane, &mut x);
-        let logits = self.logits(&x, 1)?;
+        x
+    }
+
+    /// Logits of a photo at its own resolution, `[1, C, H, W]`.
+    pub fn photo_logits(&self, photo: &RgbImage) -> candle_core::Result<Tensor> {
+        let logits = self.logits(&self.input_of(photo), 1)?;
         resize_bilinear(&logits, photo.height() as usize, photo.width() as usize)
     }
 

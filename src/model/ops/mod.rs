@@ -27,6 +27,7 @@ pub use fused::bias_act;
 pub use loss::cross_entropy_ignore;
 pub use pointwise::{pointwise_conv2d, pointwise_conv2d_bias_act, pointwise_conv2d_bias_residual};
 pub use resize::resize_bilinear;
+pub(crate) use resize::taps as resize_taps;
 
 use candle_core::{CpuStorage, Layout, Result, Tensor, backend::BackendStorage, bail};
 

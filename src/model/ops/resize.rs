@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use super::{axpy, ensure_cpu, f32_slice};
 
 /// For each output index: the two source indices and the weight of the second.
-fn taps(input: usize, output: usize) -> Vec<(usize, usize, f32)> {
+pub(crate) fn taps(input: usize, output: usize) -> Vec<(usize, usize, f32)> {
     let scale = if output > 1 {
         (input - 1) as f64 / (output - 1) as f64
     } else {

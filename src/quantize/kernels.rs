@@ -1,0 +1,401 @@
+//! The integer kernels that are not a matrix product, on channels-last (`[H][W][C]`) `u8` maps of
+//! one image: the depthwise convolution (accumulated exactly in `i32`, `Σ w · (q − zero_point)`),
+//! im2col for the dense k×k convolutions (padding written as the zero point, so it adds nothing),
+//! and the requantizing epilogue. Channels-last puts a pixel's channels side by side, which is
+//! what the matrix product wants as rows and what lets these loops run over channels in SIMD
+//! lanes (compiled for AVX-512 and AVX2 as well as the baseline, chosen at run time).
+
+use multiversion::multiversion;
+use rayon::prelude::*;
+
+use crate::model::ops::ConvParams;
+
+/// A `u8` feature map of one image, channels last.
+#[derive(Clone, Copy, Debug)]
+pub struct Plane<'a> {
+    pub data: &'a [u8],
+    pub channels: usize,
+    pub h: usize,
+    pub w: usize,
+    pub zero_point: u8,
+}
+
+/// Depthwise k×k convolution; `weight` is tap-major `[k·k][C]` (see [`depthwise_taps`]).
+/// Returns `[oh][ow][C]` accumulators.
+pub fn depthwise(
+    x: Plane,
+    weight: &[i32],
+    k: usize,
+    params: ConvParams,
+) -> (Vec<i32>, usize, usize) {
+    let (oh, ow) = (params.out_len(x.h, k), params.out_len(x.w, k));
+    let c = x.channels;
+    let mut acc = vec![0i32; oh * ow * c];
+    acc.par_chunks_mut(ow * c)
+        .enumerate()
+        .for_each(|(oy, row)| depthwise_row(x, weight, k, params, oy, row));
+    (acc, oh, ow)
+}
+
+/// `[C][1][k][k]` weights as `[k·k][C]` in `i32`, so that a tap multiplies a pixel's channels at
+/// once.
+pub fn depthwise_taps(weight: &[i8], channels: usize, k: usize) -> Vec<i32> {
+    let mut t = vec![0i32; k * k * channels];
+    for c in 0..channels {
+        for tap in 0..k * k {
+            t[tap * channels + c] = i32::from(weight[c * k * k + tap]);
+        }
+    }
+    t
+}
+
+#[multiversion(targets("x86_64+avx512f+avx512bw", "x86_64+avx2+fma"))]
+fn depthwise_row(
+    x: Plane,
+    weight: &[i32],
+    k: usize,
+    params: ConvParams,
+    oy: usize,
+    row: &mut [i32],
+) {
+    let c = x.channels;
+    let (s, d, pad) = (params.stride, params.dilation, params.padding as isize);
+    let zp = i32::from(x.zero_point);
+    let ow = row.len() / c;
+    for ky in 0..k {
+        let iy = (oy * s + ky * d) as isize - pad;
+        if iy < 0 || iy >= x.h as isize {
+            continue;
+        }
+        let src_row = &x.data[iy as usize * x.w * c..(iy as usize + 1) * x.w * c];
+        for kx in 0..k {
+            let w = &weight[(ky * k + kx) * c..(ky * k + kx + 1) * c];
+            for ox in 0..ow {
+                let ix = (ox * s + kx * d) as isize - pad;
+                if ix < 0 || ix >= x.w as isize {
+                    continue;
+                }
+                let src = &src_row[ix as usize * c..(ix as usize + 1) * c];
+                let dst = &mut row[ox * c..(ox + 1) * c];
+                for ((a, &q), &wv) in dst.iter_mut().zip(src).zip(w) {
+                    *a += wv * (i32::from(q) - zp);
+                }
+            }
+        }
+    }
+}
+
+/// The k×k patches of every output pixel as rows `[oh·ow][k·k·C]` (tap-major, channels inner),
+/// taps in the padding set to the zero point.
+pub fn im2col(x: Plane, k: usize, params: ConvParams) -> (Vec<u8>, usize, usize) {
+    let (oh, ow) = (params.out_len(x.h, k), params.out_len(x.w, k));
+    let c = x.channels;
+    let cols = k * k * c;
+    let (s, d, pad) = (params.stride, params.dilation, params.padding as isize);
+    let mut out = vec![x.zero_point; oh * ow * cols];
+    out.par_chunks_mut(ow * cols)
+        .enumerate()
+        .for_each(|(oy, rows)| {
+            for ox in 0..ow {
+                let patch = &mut rows[ox * cols..(ox + 1) * cols];
+                for ky in 0..k {
+                    let iy = (oy * s + ky * d) as isize - pad;
+                    if iy < 0 || iy >= x.h as isize {
+                        continue;
+                    }
+                    for kx in 0..k {
+                        let ix = (ox * s + kx * d) as isize - pad;
+                        if ix < 0 || ix >= x.w as isize {
+                            continue;
+                        }
+                        let at = (iy as usize * x.w + ix as usize) * c;
+                        patch[(ky * k + kx) * c..(ky * k + kx + 1) * c]
+                            .copy_from_slice(&x.data[at..at + c]);
+                    }
+                }
+            }
+        });
+    (out, oh, ow)
+}
+
+/// `[Cout][Cin][k][k]` weights as the `[k·k·Cin][Cout]` matrix that multiplies [`im2col`] rows.
+pub fn dense_matrix(weight: &[i8], cout: usize, cin: usize, k: usize) -> Vec<i8> {
+    let rows = k * k * cin;
+    let mut m = vec![0i8; rows * cout];
+    for co in 0..cout {
+        for ci in 0..cin {
+            for tap in 0..k * k {
+                m[(tap * cin + ci) * cout + co] = weight[(co * cin + ci) * k * k + tap];
+            }
+        }
+    }
+    m
+}
+
+/// How one convolution's accumulators become its output: per output channel `c`,
+/// `real = clamp((acc + bias[c]) · scale[c], lo, hi) + residual`, then onto the output grid
+/// (`1 / out_scale`, `out_zero`) or kept as f32.
+pub struct Epilogue<'a> {
+    pub bias: &'a [i32],
+    pub scale: &'a [f32],
+    pub lo: f32,
+    pub hi: f32,
+    /// The residual's codes (same layout as the output) and their real values by code.
+    pub residual: Option<(&'a [u8], &'a [f32; 256])>,
+}
+
+/// The epilogue into `u8` codes on the grid (`inv_scale`, `zero_point`).
+pub fn requantize(acc: &[i32], e: &Epilogue, inv_scale: f32, zero_point: u8) -> Vec<u8> {
+    const PIXELS: usize = 256;
+    let c = e.bias.len();
+    let zp = f32::from(zero_point);
+    // Without a residual the whole epilogue is one multiply-add per element in the code domain:
+    // q = clamp(round((acc + bias)·m + zp), the codes of lo and hi).
+    let multiplier: Vec<f32> = e.scale.iter().map(|s| s * inv_scale).collect();
+    let bounds = (
+        (e.lo * inv_scale + zp).max(0.0),
+        (e.hi * inv_scale + zp).min(255.0),
+    );
+    let mut out = vec![0u8; acc.len()];
+    out.par_chunks_mut(c * PIXELS)
+        .zip(acc.par_chunks(c * PIXELS))
+        .enumerate()
+        .for_each(|(i, (o, a))| match e.residual {
+            None => requantize_plain(a, e.bias, &multiplier, zp, bounds, o),
+            Some((r, table)) => {
+                let r = &r[i * c * PIXELS..i * c * PIXELS + a.len()];
+                requantize_residual(a, e, r, table, inv_scale, zp, o);
+            }
+        });
+    out
+}
+
+#[multiversion(targets("x86_64+avx512f+avx512bw", "x86_64+avx2+fma"))]
+fn requantize_plain(
+    acc: &[i32],
+    bias: &[i32],
+    multiplier: &[f32],
+    zero_point: f32,
+    (lo, hi): (f32, f32),
+    out: &mut [u8],
+) {
+    let c = bias.len();
+    for (o, a) in out.chunks_exact_mut(c).zip(acc.chunks_exact(c)) {
+        for j in 0..c {
+            let q = ((a[j] + bias[j]) as f32).mul_add(multiplier[j], zero_point);
+            o[j] = round_to_code(q.clamp(lo, hi));
+        }
+    }
+}
+
+#[multiversion(targets("x86_64+avx512f+avx512bw", "x86_64+avx2+fma"))]
+fn requantize_residual(
+    acc: &[i32],
+    e: &Epilogue,
+    residual: &[u8],
+    table: &[f32; 256],
+    inv_scale: f32,
+    zero_point: f32,
+    out: &mut [u8],
+) {
+    let c = e.bias.len();
+    let mut real = vec![0f32; c];
+    for ((o, a), r) in out
+        .chunks_exact_mut(c)
+        .zip(acc.chunks_exact(c))
+        .zip(residual.chunks_exact(c))
+    {
+        for j in 0..c {
+            real[j] = ((a[j] + e.bias[j]) as f32 * e.scale[j]).clamp(e.lo, e.hi);
+        }
+        for j in 0..c {
+            real[j] += table[r[j] as usize];
+        }
+        for j in 0..c {
+            o[j] = round_to_code(real[j].mul_add(inv_scale, zero_point).clamp(0.0, 255.0));
+        }
+    }
+}
+
+/// The nearest code (ties to even) of `q` in [0, 255]. Adding 1.5·2²³ leaves the rounded integer
+/// in the low mantissa bits: one add and a bit cast, which vectorise, where Rust's saturating
+/// float-to-integer casts compile to a scalar compare-and-branch per element.
+// Always inlined: it must be compiled into the SIMD clones of its multiversioned callers.
+#[inline(always)]
+fn round_to_code(q: f32) -> u8 {
+    const SHIFT: f32 = 12_582_912.0;
+    (q + SHIFT).to_bits() as u8
+}
+
+/// A planar f32 image `[C][H·W]` as channels-last codes on the grid (`inv_scale`, `zero_point`).
+#[multiversion(targets("x86_64+avx512f+avx512bw", "x86_64+avx2+fma"))]
+pub fn quantize_planar(x: &[f32], channels: usize, inv_scale: f32, zero_point: u8) -> Vec<u8> {
+    let plane = x.len() / channels;
+    let zp = f32::from(zero_point);
+    let mut out = vec![0u8; x.len()];
+    for c in 0..channels {
+        let src = &x[c * plane..(c + 1) * plane];
+        for (p, &v) in src.iter().enumerate() {
+            out[p * channels + c] = round_to_code(v.mul_add(inv_scale, zp).clamp(0.0, 255.0));
+        }
+    }
+    out
+}
+
+/// The epilogue into f32 (the logits).
+pub fn dequantize(acc: &[i32], e: &Epilogue) -> Vec<f32> {
+    let c = e.bias.len();
+    acc.chunks(c)
+        .enumerate()
+        .flat_map(|(p, a)| {
+            (0..c).map(move |j| {
+                let mut real = ((a[j] + e.bias[j]) as f32 * e.scale[j]).clamp(e.lo, e.hi);
+                if let Some((r, table)) = e.residual {
+                    real += table[r[p * c + j] as usize];
+                }
+                real
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One output of a convolution by the definition, channels last, padding read as the zero
+    /// point; `depthwise` uses one input channel per output channel.
+    fn by_definition(
+        x: Plane,
+        weight: &[i8],
+        cout: usize,
+        k: usize,
+        p: ConvParams,
+        depthwise: bool,
+    ) -> Vec<i32> {
+        let (oh, ow) = (p.out_len(x.h, k), p.out_len(x.w, k));
+        let c = x.channels;
+        let mut out = vec![0i32; oh * ow * cout];
+        for oy in 0..oh {
+            for ox in 0..ow {
+                for co in 0..cout {
+                    let inputs: Vec<usize> = if depthwise {
+                        vec![co]
+                    } else {
+                        (0..c).collect()
+                    };
+                    let mut a = 0i32;
+                    for (j, &ci) in inputs.iter().enumerate() {
+                        for ky in 0..k {
+                            for kx in 0..k {
+                                let iy =
+                                    (oy * p.stride + ky * p.dilation) as isize - p.padding as isize;
+                                let ix =
+                                    (ox * p.stride + kx * p.dilation) as isize - p.padding as isize;
+                                let inside =
+                                    iy >= 0 && ix >= 0 && iy < x.h as isize && ix < x.w as isize;
+                                let q = if inside {
+                                    x.data[(iy as usize * x.w + ix as usize) * c + ci]
+                                } else {
+                                    x.zero_point
+                                };
+                                let per = if depthwise { 1 } else { c };
+                                let wv = weight[((co * per + j) * k + ky) * k + kx];
+                                a += i32::from(wv) * (i32::from(q) - i32::from(x.zero_point));
+                            }
+                        }
+                    }
+                    out[(oy * ow + ox) * cout + co] = a;
+                }
+            }
+        }
+        out
+    }
+
+    fn codes(n: usize, seed: u32) -> Vec<u8> {
+        (0..n as u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(seed) >> 13) as u8)
+            .collect()
+    }
+
+    fn weights(n: usize, seed: u32) -> Vec<i8> {
+        codes(n, seed)
+            .into_iter()
+            .map(|v| (v as i8).max(-127))
+            .collect()
+    }
+
+    #[test]
+    fn depthwise_and_im2col_products_match_the_definition() {
+        let (c, h, w, zp) = (5, 9, 11, 37);
+        let data = codes(c * h * w, 1);
+        let x = Plane {
+            data: &data,
+            channels: c,
+            h,
+            w,
+            zero_point: zp,
+        };
+        for (k, stride, dilation) in [(3, 1, 1), (3, 2, 1), (3, 1, 2), (3, 2, 3), (1, 2, 1)] {
+            let p = ConvParams::same(k, stride, dilation);
+            let wd = weights(c * k * k, 3);
+            let (got, _, _) = depthwise(x, &depthwise_taps(&wd, c, k), k, p);
+            assert_eq!(
+                got,
+                by_definition(x, &wd, c, k, p, true),
+                "depthwise k {k} stride {stride} dilation {dilation}"
+            );
+            let cout = 4;
+            let wk = weights(cout * c * k * k, 4);
+            let (cols, oh, ow) = im2col(x, k, p);
+            let m = super::super::gemm::PackedWeights::new(
+                dense_matrix(&wk, cout, c, k),
+                k * k * c,
+                cout,
+            );
+            assert_eq!(
+                m.matmul(&cols, oh * ow, zp),
+                by_definition(x, &wk, cout, k, p, false),
+                "dense k {k} stride {stride} dilation {dilation}"
+            );
+        }
+    }
+
+    #[test]
+    fn codes_round_to_even_like_onnx() {
+        for (q, want) in [
+            (0.0, 0),
+            (0.5, 0),
+            (1.5, 2),
+            (2.5, 2),
+            (254.49, 254),
+            (254.5, 254),
+            (255.0, 255),
+            (127.51, 128),
+        ] {
+            assert_eq!(round_to_code(q), want, "{q}");
+        }
+    }
+
+    #[test]
+    fn epilogue_by_hand() {
+        // Two pixels × two channels; channel 1 has a ReLU6-like clamp at 1.0 and a residual.
+        let table: [f32; 256] = std::array::from_fn(|q| q as f32 * 0.5);
+        let residual = [0u8, 2, 0, 4];
+        let e = Epilogue {
+            bias: &[1, -1],
+            scale: &[0.5, 0.25],
+            lo: 0.0,
+            hi: 1.0,
+            residual: Some((&residual, &table)),
+        };
+        // (3+1)·0.5 = 2 → 1 (clamp), + 0 = 1; (5−1)·0.25 = 1, + 1 = 2; (−9+1)·0.5 → 0; (1−1)·0.25 = 0, + 2.
+        let real = dequantize(&[3, 5, -9, 1], &e);
+        assert_eq!(real, vec![1.0, 2.0, 0.0, 2.0]);
+        // On a grid of 0.1 with zero point 10: 1 → 20, 2 → 30, 0 → 10.
+        assert_eq!(
+            requantize(&[3, 5, -9, 1], &e, 10.0, 10),
+            vec![20, 30, 10, 30]
+        );
+    }
+}
