@@ -23,6 +23,7 @@ pub mod imageio;
 pub mod import;
 pub mod label;
 pub mod model;
+pub mod onnx;
 pub mod progress;
 pub mod project;
 pub mod quantize;

@@ -12,55 +12,8 @@ mod common;
 use std::process::{Command, Output};
 
 use candle_core::{Device, Tensor};
-use rand::{Rng as _, SeedableRng as _};
 use segstudio::model::{Config, Model};
 use segstudio::quantize::{Granularity, QuantizedNet, RangeMethod, calibrate, store};
-
-/// A small model with random kernels and random `BatchNorm` statistics, so that folding matters;
-/// `gamma` is the range of the `BatchNorm` scales (trained networks spread them over orders of
-/// magnitude, which is what per-tensor weight scales cannot follow).
-fn random_model(cfg: Config, seed: u64, gamma: std::ops::Range<f32>) -> Model {
-    let model = Model::new(cfg, &Device::Cpu).unwrap();
-    model.initialise_from_seed(seed).unwrap();
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed + 1);
-    let data = model.varmap.data().lock().unwrap();
-    let mut names: Vec<&String> = data.keys().collect();
-    names.sort();
-    for name in names {
-        let var = &data[name];
-        let range = if name.ends_with("running_mean") {
-            -0.3..0.3
-        } else if name.ends_with("running_var") {
-            0.3..2.0
-        } else if name.contains(".1.") && name.ends_with("weight") {
-            gamma.clone()
-        } else if name.contains(".1.") && name.ends_with("bias") {
-            -0.2..0.2
-        } else {
-            continue;
-        };
-        let v: Vec<f32> = (0..var.elem_count())
-            .map(|_| rng.random_range(range.clone()))
-            .collect();
-        var.set(&Tensor::from_vec(v, var.dims(), &Device::Cpu).unwrap())
-            .unwrap();
-    }
-    drop(data);
-    model
-}
-
-fn input(seed: u64, h: usize, w: usize) -> Tensor {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    // Smooth images (a few gradients) rather than noise, as photos are.
-    let (a, b, c): (f32, f32, f32) = (rng.random(), rng.random(), rng.random());
-    let v: Vec<f32> = (0..3 * h * w)
-        .map(|i| {
-            let (ch, y, x) = (i / (h * w), (i / w) % h, i % w);
-            ((x as f32 * a / w as f32 + y as f32 * b / h as f32 + ch as f32 * c) * 6.0).sin()
-        })
-        .collect();
-    Tensor::from_vec(v, (1, 3, h, w), &Device::Cpu).unwrap()
-}
 
 fn max_rel_diff(a: &Tensor, b: &Tensor) -> f32 {
     let a = a.flatten_all().unwrap().to_vec1::<f32>().unwrap();
@@ -115,8 +68,8 @@ fn small_configs() -> Vec<(&'static str, Config)> {
 #[test]
 fn the_inference_graph_reproduces_the_network() {
     for (name, cfg) in small_configs() {
-        let model = random_model(cfg, 3, 0.5..1.5);
-        let x = input(1, 48, 64);
+        let model = common::random_model(cfg, 3, 0.5..1.5);
+        let x = common::smooth_image(1, 48, 64);
         let want = model.forward_t(&x, false).unwrap();
         let graph = model.net.graph().unwrap();
         let got = graph.run_f32(&x, |_, _| Ok(())).unwrap();
@@ -129,11 +82,13 @@ fn the_inference_graph_reproduces_the_network() {
 #[test]
 fn int8_tracks_f32_per_channel_and_per_tensor() {
     for (name, cfg) in small_configs() {
-        let model = random_model(cfg, 5, 0.01..2.0);
+        let model = common::random_model(cfg, 5, 0.01..2.0);
         let graph = model.net.graph().unwrap();
-        let calib: Vec<Tensor> = (0..4).map(|s| input(10 + s, 48, 64)).collect();
+        let calib: Vec<Tensor> = (0..4)
+            .map(|s| common::smooth_image(10 + s, 48, 64))
+            .collect();
         let ranges = calibrate(&graph, &calib, RangeMethod::MinMax, || Ok(())).unwrap();
-        let x = input(99, 48, 64);
+        let x = common::smooth_image(99, 48, 64);
         let want = model.forward_t(&x, false).unwrap();
         let data = x.flatten_all().unwrap().to_vec1::<f32>().unwrap();
         let run = |g: Granularity| {
@@ -159,9 +114,9 @@ fn int8_tracks_f32_per_channel_and_per_tensor() {
 #[test]
 fn the_int8_checkpoint_round_trips_and_refuses_other_files() {
     let (_, cfg) = small_configs().remove(1);
-    let model = random_model(cfg.clone(), 8, 0.5..1.5);
+    let model = common::random_model(cfg.clone(), 8, 0.5..1.5);
     let graph = model.net.graph().unwrap();
-    let calib = vec![input(3, 48, 64)];
+    let calib = vec![common::smooth_image(3, 48, 64)];
     let method = RangeMethod::Percentile(99.99);
     let ranges = calibrate(&graph, &calib, method, || Ok(())).unwrap();
     let net = QuantizedNet::new(&graph, &ranges, method, Granularity::PerChannel).unwrap();
@@ -173,7 +128,7 @@ fn the_int8_checkpoint_round_trips_and_refuses_other_files() {
     let fresh = Model::new(cfg.clone(), &Device::Cpu).unwrap();
     let loaded = store::load(&path, &fresh.net.graph().unwrap()).unwrap();
     assert_eq!(loaded.method, method);
-    let x = input(4, 48, 64)
+    let x = common::smooth_image(4, 48, 64)
         .flatten_all()
         .unwrap()
         .to_vec1::<f32>()

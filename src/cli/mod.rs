@@ -56,6 +56,8 @@ pub enum Command {
     /// Quantize a trained run to int8 (weights per output channel or per tensor, activations
     /// calibrated on training photos) and score f32 and int8 on the same photos.
     Quantize(quantize::QuantizeArgs),
+    /// Write a run's network as an ONNX file (f32, or int8 in QDQ form) for deployment.
+    ExportModel(quantize::ExportModelArgs),
     /// List the project's training runs and where they stand.
     Runs(train::RunsArgs),
     /// Render the demo project (procedural photos of the 18 atWork objects with exact ground truth).
@@ -124,6 +126,7 @@ pub fn run(command: Command) -> i32 {
         Command::Eval(args) => train::eval(&args),
         Command::Predict(args) => train::predict(&args),
         Command::Quantize(args) => quantize::quantize(&args),
+        Command::ExportModel(args) => quantize::export_model(&args),
         Command::Runs(args) => train::runs(&args),
         Command::Demo(args) => dataset::demo(&args),
         Command::ModelInfo(args) => model::model_info(&args),

@@ -98,3 +98,46 @@ pub fn quantize(args: &QuantizeArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[derive(Debug, Args)]
+pub struct ExportModelArgs {
+    #[arg(long)]
+    pub project: PathBuf,
+    #[arg(long)]
+    pub run: String,
+    /// The f32 weights (best, last or a .safetensors file), or an int8 file from `quantize`.
+    #[arg(long)]
+    pub checkpoint: Option<String>,
+    /// Write the int8 network (QDQ form) from the run's per-channel int8 checkpoint.
+    #[arg(long)]
+    pub int8: bool,
+    /// The .onnx file to write.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn export_model(args: &ExportModelArgs) -> anyhow::Result<()> {
+    let project = Project::open(&args.project)?;
+    let run = RunDir::open(project.root(), &args.run);
+    let exported =
+        crate::onnx::export::export_run(&run, args.checkpoint.as_deref(), args.int8, &args.out)
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("run {}", args.run))?;
+    if args.json {
+        return print_json(&exported);
+    }
+    println!(
+        "{} ({}, {} nodes, input {}×{}) from {} → {} ({:.2} MB)",
+        args.run,
+        exported.precision,
+        exported.nodes,
+        exported.input_size[0],
+        exported.input_size[1],
+        exported.source.display(),
+        exported.file.display(),
+        exported.bytes as f64 / 1e6
+    );
+    Ok(())
+}

@@ -245,3 +245,57 @@ pub fn trainable_project() -> tempfile::TempDir {
     label(project, &labelled);
     dir
 }
+
+/// A small model with random kernels and random `BatchNorm` statistics, so that folding matters;
+/// `gamma` is the range of the `BatchNorm` scales (trained networks spread them over orders of
+/// magnitude, which is what per-tensor weight scales cannot follow).
+pub fn random_model(
+    cfg: segstudio::model::Config,
+    seed: u64,
+    gamma: std::ops::Range<f32>,
+) -> segstudio::model::Model {
+    let model = segstudio::model::Model::new(cfg, &candle_core::Device::Cpu).unwrap();
+    model.initialise_from_seed(seed).unwrap();
+    let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(seed + 1);
+    let data = model.varmap.data().lock().unwrap();
+    let mut names: Vec<&String> = data.keys().collect();
+    names.sort();
+    for name in names {
+        let var = &data[name];
+        let range = if name.ends_with("running_mean") {
+            -0.3..0.3
+        } else if name.ends_with("running_var") {
+            0.3..2.0
+        } else if name.contains(".1.") && name.ends_with("weight") {
+            gamma.clone()
+        } else if name.contains(".1.") && name.ends_with("bias") {
+            -0.2..0.2
+        } else {
+            continue;
+        };
+        let v: Vec<f32> = (0..var.elem_count())
+            .map(|_| rand::Rng::random_range(&mut rng, range.clone()))
+            .collect();
+        var.set(&candle_core::Tensor::from_vec(v, var.dims(), &candle_core::Device::Cpu).unwrap())
+            .unwrap();
+    }
+    drop(data);
+    model
+}
+
+pub fn smooth_image(seed: u64, h: usize, w: usize) -> candle_core::Tensor {
+    let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(seed);
+    // Smooth images (a few gradients) rather than noise, as photos are.
+    let (a, b, c): (f32, f32, f32) = (
+        rand::Rng::random(&mut rng),
+        rand::Rng::random(&mut rng),
+        rand::Rng::random(&mut rng),
+    );
+    let v: Vec<f32> = (0..3 * h * w)
+        .map(|i| {
+            let (ch, y, x) = (i / (h * w), (i / w) % h, i % w);
+            ((x as f32 * a / w as f32 + y as f32 * b / h as f32 + ch as f32 * c) * 6.0).sin()
+        })
+        .collect();
+    candle_core::Tensor::from_vec(v, (1, 3, h, w), &candle_core::Device::Cpu).unwrap()
+}
