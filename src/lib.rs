@@ -13,6 +13,7 @@
 //! - [`progress`]: progress and cancellation of long jobs; [`workers`]: pools for interactive work.
 
 pub mod cli;
+pub mod compare;
 pub mod dataset;
 pub mod demo;
 pub mod demo_project;

@@ -248,6 +248,33 @@ fn quantize_cli_reports_sizes_and_scores_that_eval_confirms() {
         (eval["miou"].as_f64().unwrap() - miou_int8).abs() < 1e-9,
         "{eval}"
     );
+    // `compare` lays both precisions side by side.
+    let rows = last_json(&segstudio(&[
+        "compare",
+        "--project",
+        root,
+        "--json",
+        "--latency",
+        "2",
+    ]));
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0]["precision"], "f32");
+    assert_eq!(rows[1]["precision"], "int8 per-channel");
+    assert_eq!(rows[1]["disk_bytes"].as_u64().unwrap(), q);
+    assert!((rows[1]["eval_miou"].as_f64().unwrap() - miou_int8).abs() < 1e-9);
+    assert!(rows.iter().all(|r| r["latency_ms"].as_f64().unwrap() > 0.0));
+    let csv = ok(&segstudio(&["compare", "--project", root, "--csv"]));
+    let mut lines = csv.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("run,encoder,variant,precision")
+    );
+    assert_eq!(lines.count(), 2);
+    let md = ok(&segstudio(&["compare", "--project", root, "--markdown"]));
+    assert!(md.contains("| int8 per-channel |"), "{md}");
     // Impossible settings are refused with the reason.
     let out = segstudio(&["quantize", "--project", root, "--run", &run, "--calib", "0"]);
     assert!(!out.status.success());

@@ -58,6 +58,8 @@ pub enum Command {
     Quantize(quantize::QuantizeArgs),
     /// Write a run's network as an ONNX file (f32, or int8 in QDQ form) for deployment.
     ExportModel(quantize::ExportModelArgs),
+    /// Every run side by side per precision: size, FLOPs, disk, latency, mIoU (Markdown or CSV).
+    Compare(quantize::CompareArgs),
     /// List the project's training runs and where they stand.
     Runs(train::RunsArgs),
     /// Render the demo project (procedural photos of the 18 atWork objects with exact ground truth).
@@ -127,6 +129,7 @@ pub fn run(command: Command) -> i32 {
         Command::Predict(args) => train::predict(&args),
         Command::Quantize(args) => quantize::quantize(&args),
         Command::ExportModel(args) => quantize::export_model(&args),
+        Command::Compare(args) => quantize::compare(&args),
         Command::Runs(args) => train::runs(&args),
         Command::Demo(args) => dataset::demo(&args),
         Command::ModelInfo(args) => model::model_info(&args),

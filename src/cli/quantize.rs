@@ -87,7 +87,7 @@ pub fn quantize(args: &QuantizeArgs) -> anyhow::Result<()> {
     );
     println!(
         "mIoU on {} ({} photos): f32 {} %, int8 {} %",
-        report.split.unwrap_or("every photo"),
+        report.split.as_deref().unwrap_or("every photo"),
         report.images,
         pct(report.miou_f32),
         pct(report.miou_int8)
@@ -139,5 +139,48 @@ pub fn export_model(args: &ExportModelArgs) -> anyhow::Result<()> {
         exported.file.display(),
         exported.bytes as f64 / 1e6
     );
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    #[arg(long)]
+    pub project: PathBuf,
+    /// Print the table as Markdown.
+    #[arg(long, conflicts_with_all = ["csv", "json"])]
+    pub markdown: bool,
+    /// Print the table as CSV, with a column of IoU per label.
+    #[arg(long, conflicts_with = "json")]
+    pub csv: bool,
+    #[arg(long)]
+    pub json: bool,
+    /// Also time every row here (batch 1 at the run's size; the median of this many passes).
+    #[arg(long)]
+    pub latency: Option<usize>,
+}
+
+pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
+    let project = Project::open(&args.project)?;
+    let (mut rows, skipped) = crate::compare::rows(project.root());
+    for s in &skipped {
+        eprintln!("skipped: {s}");
+    }
+    if let Some(repeats) = args.latency {
+        if repeats == 0 {
+            anyhow::bail!("--latency needs at least one timed pass");
+        }
+        run_job(Display::for_command(args.json), |progress| {
+            crate::compare::measure_latency(project.root(), &mut rows, repeats, progress)
+        })
+        .map_err(anyhow::Error::msg)?;
+    }
+    if args.json {
+        return print_json(&rows);
+    }
+    if args.csv {
+        print!("{}", crate::compare::to_csv(&rows));
+    } else {
+        print!("{}", crate::compare::to_markdown(&rows));
+    }
     Ok(())
 }

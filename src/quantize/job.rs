@@ -44,17 +44,17 @@ impl Default for QuantizeOptions {
 }
 
 /// What quantizing a run gave.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct QuantReport {
     pub run: String,
-    pub precision: &'static str,
+    pub precision: String,
     pub method: String,
     pub calib_images: usize,
     pub file: PathBuf,
     /// The f32 checkpoint with its `BatchNorm` statistics, as the training wrote it.
     pub bytes_f32: u64,
     pub bytes_int8: u64,
-    pub split: Option<&'static str>,
+    pub split: Option<String>,
     pub images: usize,
     pub miou_f32: Option<f64>,
     pub miou_int8: Option<f64>,
@@ -120,15 +120,15 @@ pub fn quantize_run(
     let int8 = Predictor::int8(float.record.clone(), file.clone(), net);
     let f = evaluate(project, &run.id, &float, options.split, false, progress)?;
     let q = evaluate(project, &run.id, &int8, options.split, false, progress)?;
-    Ok(QuantReport {
+    let report = QuantReport {
         run: run.id.clone(),
-        precision: options.granularity.name(),
+        precision: options.granularity.name().to_owned(),
         method: options.method.describe(),
         calib_images: inputs.len(),
         file,
         bytes_f32,
         bytes_int8,
-        split: options.split.map(Split::name),
+        split: options.split.map(|s| s.name().to_owned()),
         images: f.images,
         miou_f32: f.scores.miou,
         miou_int8: q.scores.miou,
@@ -136,7 +136,17 @@ pub fn quantize_run(
         pixel_acc_int8: q.scores.pixel_acc,
         per_class_f32: f.scores.per_class,
         per_class_int8: q.scores.per_class,
-    })
+    };
+    // Beside the int8 file, for `compare` and the Compare workspace.
+    let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+    let path = report_path(&report.file);
+    crate::project::fsio::atomic_write(&path, text.as_bytes()).map_err(|e| e.to_string())?;
+    Ok(report)
+}
+
+/// The report written beside an int8 file (`int8-per-channel.report.json`).
+pub fn report_path(int8_file: &std::path::Path) -> PathBuf {
+    int8_file.with_extension("report.json")
 }
 
 /// Up to `n` training photos spread evenly over the train split, as network inputs.
