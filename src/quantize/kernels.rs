@@ -135,6 +135,7 @@ pub fn dense_matrix(weight: &[i8], cout: usize, cin: usize, k: usize) -> Vec<i8>
 /// How one convolution's accumulators become its output: per output channel `c`,
 /// `real = clamp((acc + bias[c]) · scale[c], lo, hi) + residual`, then onto the output grid
 /// (`1 / out_scale`, `out_zero`) or kept as f32.
+#[derive(Clone, Copy)]
 pub struct Epilogue<'a> {
     pub bias: &'a [i32],
     pub scale: &'a [f32],
@@ -168,6 +169,23 @@ pub fn requantize(acc: &[i32], e: &Epilogue, inv_scale: f32, zero_point: u8) -> 
             }
         });
     out
+}
+
+/// The epilogue of one block of rows into `out` on this thread (the caller parallelises over
+/// blocks, so that a block's accumulators are still in cache).
+pub fn requantize_block(acc: &[i32], e: &Epilogue, inv_scale: f32, zero_point: u8, out: &mut [u8]) {
+    let zp = f32::from(zero_point);
+    match e.residual {
+        None => {
+            let multiplier: Vec<f32> = e.scale.iter().map(|s| s * inv_scale).collect();
+            let bounds = (
+                (e.lo * inv_scale + zp).max(0.0),
+                (e.hi * inv_scale + zp).min(255.0),
+            );
+            requantize_plain(acc, e.bias, &multiplier, zp, bounds, out);
+        }
+        Some((r, table)) => requantize_residual(acc, e, r, table, inv_scale, zp, out),
+    }
 }
 
 #[multiversion(targets("x86_64+avx512f+avx512bw", "x86_64+avx2+fma"))]

@@ -345,23 +345,6 @@ impl QuantizedNet {
             zero_point: g.zero_point,
         };
         let s = c.spec;
-        let kernel = crate::model::profile::scope(match &c.kernel {
-            Kernel::Depthwise(_) => "int8.depthwise",
-            Kernel::Gemm(_) if s.is_pointwise() => "int8.pointwise",
-            Kernel::Gemm(_) => "int8.dense",
-        });
-        let (acc, oh, ow) = match &c.kernel {
-            Kernel::Depthwise(taps) => kernels::depthwise(plane, taps, s.k, s.params()),
-            Kernel::Gemm(w) if s.is_pointwise() => {
-                (w.matmul(data, x.h * x.w, g.zero_point), x.h, x.w)
-            }
-            Kernel::Gemm(w) => {
-                let (cols, oh, ow) = kernels::im2col(plane, s.k, s.params());
-                (w.matmul(&cols, oh * ow, g.zero_point), oh, ow)
-            }
-        };
-        drop(kernel);
-        let _epilogue = crate::model::profile::scope("int8.epilogue");
         let table;
         let residual = match (residual, c.residual) {
             (Some(r), Some(v)) => {
@@ -381,14 +364,53 @@ impl QuantizedNet {
             hi,
             residual,
         };
-        let data = match self.acts[out] {
-            Some(grid) => Data::Codes(kernels::requantize(
-                &acc,
-                &e,
-                1.0 / grid.scale,
-                grid.zero_point,
-            )),
-            None => Data::Float(kernels::dequantize(&acc, &e)),
+        let out_grid = self.acts[out];
+        let (data, oh, ow) = if let (Kernel::Gemm(w), Some(grid)) = (&c.kernel, out_grid) {
+            let _profile = crate::model::profile::scope(if s.is_pointwise() {
+                "int8.pointwise"
+            } else {
+                "int8.dense"
+            });
+            let cols;
+            let (a, oh, ow) = if s.is_pointwise() {
+                (data, x.h, x.w)
+            } else {
+                let (c, oh, ow) = kernels::im2col(plane, s.k, s.params());
+                cols = c;
+                (cols.as_slice(), oh, ow)
+            };
+            (
+                Data::Codes(gemm_requantize(w, a, oh * ow, g.zero_point, &e, grid)),
+                oh,
+                ow,
+            )
+        } else {
+            let kernel = crate::model::profile::scope(match &c.kernel {
+                Kernel::Depthwise(_) => "int8.depthwise",
+                Kernel::Gemm(_) => "int8.logits",
+            });
+            let (acc, oh, ow) = match &c.kernel {
+                Kernel::Depthwise(taps) => kernels::depthwise(plane, taps, s.k, s.params()),
+                Kernel::Gemm(w) if s.is_pointwise() => {
+                    (w.matmul(data, x.h * x.w, g.zero_point), x.h, x.w)
+                }
+                Kernel::Gemm(w) => {
+                    let (cols, oh, ow) = kernels::im2col(plane, s.k, s.params());
+                    (w.matmul(&cols, oh * ow, g.zero_point), oh, ow)
+                }
+            };
+            drop(kernel);
+            let _epilogue = crate::model::profile::scope("int8.epilogue");
+            let data = match out_grid {
+                Some(grid) => Data::Codes(kernels::requantize(
+                    &acc,
+                    &e,
+                    1.0 / grid.scale,
+                    grid.zero_point,
+                )),
+                None => Data::Float(kernels::dequantize(&acc, &e)),
+            };
+            (data, oh, ow)
         };
         Ok(Value {
             data,
@@ -397,6 +419,38 @@ impl QuantizedNet {
             w: ow,
         })
     }
+}
+
+/// The matrix product and its epilogue block by block of rows, each block's `i32` accumulators
+/// requantized while they are still in cache (instead of one pass writing them all to memory and
+/// a second reading them back).
+fn gemm_requantize(
+    w: &PackedWeights,
+    a: &[u8],
+    rows: usize,
+    zero_point: u8,
+    e: &Epilogue,
+    grid: ActQuant,
+) -> Vec<u8> {
+    let n = w.n();
+    let k = a.len() / rows.max(1);
+    // About 256 kB of accumulators per block.
+    let block = (65_536 / n.max(1)).clamp(16, 1024);
+    let mut out = vec![0u8; rows * n];
+    out.par_chunks_mut(block * n)
+        .zip(a.par_chunks(block * k))
+        .enumerate()
+        .for_each(|(i, (o, a))| {
+            let m = o.len() / n;
+            let acc = w.matmul(a, m, zero_point);
+            let start = i * block * n;
+            let part = Epilogue {
+                residual: e.residual.map(|(r, t)| (&r[start..start + o.len()], t)),
+                ..*e
+            };
+            kernels::requantize_block(&acc, &part, 1.0 / grid.scale, grid.zero_point, o);
+        });
+    out
 }
 
 /// Bilinear resize with `align_corners` (the model's own) of a channels-last map, into a
@@ -411,22 +465,29 @@ fn resize_channels_last(
     let (ty, tx) = (resize_taps(h, oh), resize_taps(w, ow));
     let mut out = vec![0f32; oh * ow * c];
     if planar {
-        // Planar first (the input is the small one), then each output row reads two input rows.
+        // Planar first (the input is the small one).
         let mut src_planar = vec![0f32; src.len()];
         for (p, px) in src.chunks(c).enumerate() {
             for (k, v) in px.iter().enumerate() {
                 src_planar[k * h * w + p] = *v;
             }
         }
+        // Separable: every input row interpolated to the output width once, then each output
+        // row is a blend of two of those rows (contiguous, so it vectorises).
+        let mut wide = vec![0f32; c * h * ow];
+        wide.par_chunks_mut(ow).enumerate().for_each(|(row, dst)| {
+            let src = &src_planar[row * w..(row + 1) * w];
+            for (d, &(x0, x1, fx)) in dst.iter_mut().zip(&tx) {
+                *d = src[x0] + (src[x1] - src[x0]) * fx;
+            }
+        });
         out.par_chunks_mut(ow).enumerate().for_each(|(row, dst)| {
             let (k, oy) = (row / oh, row % oh);
             let (y0, y1, fy) = ty[oy];
-            let r0 = &src_planar[(k * h + y0) * w..(k * h + y0 + 1) * w];
-            let r1 = &src_planar[(k * h + y1) * w..(k * h + y1 + 1) * w];
-            for (d, &(x0, x1, fx)) in dst.iter_mut().zip(&tx) {
-                let top = r0[x0] + (r0[x1] - r0[x0]) * fx;
-                let bottom = r1[x0] + (r1[x1] - r1[x0]) * fx;
-                *d = top + (bottom - top) * fy;
+            let r0 = &wide[(k * h + y0) * ow..(k * h + y0 + 1) * ow];
+            let r1 = &wide[(k * h + y1) * ow..(k * h + y1 + 1) * ow];
+            for ((d, &a), &b) in dst.iter_mut().zip(r0).zip(r1) {
+                *d = a + (b - a) * fy;
             }
         });
     } else {
