@@ -30,13 +30,10 @@ pub struct QuantizeArgs {
     /// Training photos the activation ranges are calibrated on.
     #[arg(long, default_value_t = 32)]
     pub calib: usize,
-    /// Clip each activation's range at this percentile of what calibration saw (the tails are
-    /// rare outliers that would stretch the grid).
-    #[arg(long, default_value_t = 99.99)]
-    pub percentile: f64,
-    /// Take each activation's range from its minimum and maximum instead of a percentile.
+    /// Clip each activation's range at this percentile of what calibration saw (e.g. 99.99)
+    /// instead of taking its minimum and maximum.
     #[arg(long)]
-    pub min_max: bool,
+    pub percentile: Option<f64>,
     /// The photos f32 and int8 are scored on (train, val or test; default val).
     #[arg(long, value_parser = parse_split)]
     pub split: Option<Split>,
@@ -52,11 +49,9 @@ pub fn quantize(args: &QuantizeArgs) -> anyhow::Result<()> {
         } else {
             Granularity::PerChannel
         },
-        method: if args.min_max {
-            RangeMethod::MinMax
-        } else {
-            RangeMethod::Percentile(args.percentile)
-        },
+        method: args
+            .percentile
+            .map_or(RangeMethod::MinMax, RangeMethod::Percentile),
         calib_images: args.calib,
         checkpoint: args.checkpoint.clone(),
         split: Some(args.split.unwrap_or(Split::Val)),
