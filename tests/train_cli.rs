@@ -289,3 +289,49 @@ fn impossible_settings_are_refused_with_the_reason() {
             || std::fs::read_dir(dir.path().join("runs")).unwrap().count() == 0
     );
 }
+
+#[test]
+fn a_non_finite_loss_stops_the_run_naming_the_step() {
+    let dir = common::trainable_project();
+    let root = dir.path().to_str().unwrap();
+    // Finite but huge logits weights: the logits overflow to infinity and so does the loss.
+    let init = dir.path().join("huge.safetensors");
+    let huge =
+        candle_core::Tensor::full(3e38f32, (3, 256, 1, 1), &candle_core::Device::Cpu).unwrap();
+    candle_core::safetensors::save(
+        &std::collections::HashMap::from([("logits.weight".to_owned(), huge)]),
+        &init,
+    )
+    .unwrap();
+    let out = segstudio(&[
+        "train",
+        "--project",
+        root,
+        "--encoder",
+        "mobilenetv2",
+        "--depth-multiplier",
+        "0.35",
+        "--size",
+        "64x48",
+        "--batch",
+        "2",
+        "--seed",
+        "7",
+        "--steps",
+        "5",
+        "--eval-every",
+        "0",
+        "--checkpoint-every",
+        "0",
+        "--init",
+        init.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the loss is") && err.contains("at step 1:"),
+        "{err}"
+    );
+    let runs = ok(&segstudio(&["runs", "--project", root]));
+    assert!(runs.contains("failed"), "{runs}");
+}
