@@ -58,7 +58,7 @@ if [[ -f projects/demo/project.ron ]]; then
   tool_shot brush demo_030.jpg select "view 2.2 200,60; click 200,60; key B; press 160,112; move 170,122; move 180,131; move 190,140"
   tool_shot eraser demo_030.jpg select "view 2.2 200,60; click 200,60; key E; press 150,12; move 175,20; move 200,27; move 225,33"
 fi
-# Train and Evaluate: a short run on a copy of the demo (about two minutes on two cores).
+# Train, Evaluate and Compare: a short run on a copy of the demo (about two minutes on two cores).
 if [[ -f projects/demo/project.ron ]]; then
   copy=$(mktemp -d)/demo
   cp -r projects/demo "$copy"
@@ -67,6 +67,10 @@ if [[ -f projects/demo/project.ron ]]; then
   run=$(ls "$copy/runs" | tail -1)
   shoot screenshots/train.png "$copy" --workspace train --run "$run"
   shoot screenshots/evaluate.png "$copy" --workspace evaluate --run "$run"
+  # Compare: the run in f32 and both int8 schemes.
+  "$bin" quantize --project "$copy" --run "$run" --calib 8 >/dev/null
+  "$bin" quantize --project "$copy" --run "$run" --calib 8 --per-tensor >/dev/null
+  shoot screenshots/compare.png "$copy" --workspace compare
   rm -rf "$(dirname "$copy")"
 fi
 if [[ -n "$project" ]] && command -v xdotool >/dev/null && command -v import >/dev/null; then

@@ -90,7 +90,7 @@ pub struct StudioArgs {
     /// Show the start screen instead of opening the last project or the bundled demo.
     #[arg(long)]
     pub start_screen: bool,
-    /// Workspace to show first: browse, label, dataset, synthesize, train or evaluate.
+    /// Workspace to show first: browse, label, dataset, synthesize, train, evaluate or compare.
     #[arg(long)]
     pub workspace: Option<String>,
     /// The Dataset workspace's view to show first: classes, chart, problems or variants.

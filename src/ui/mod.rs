@@ -11,6 +11,7 @@
 mod app;
 pub mod browse;
 pub mod commands;
+pub mod compare;
 pub mod dataset;
 pub mod evaluate;
 mod forms;

@@ -8,6 +8,7 @@
 
 use super::browse::BrowseWorkspace;
 use super::commands::{Action, Command};
+use super::compare::CompareWorkspace;
 use super::dataset::DatasetWorkspace;
 use super::evaluate::EvaluateWorkspace;
 use super::jobs::Jobs;
@@ -29,16 +30,18 @@ pub enum WorkspaceId {
     Synthesize,
     Train,
     Evaluate,
+    Compare,
 }
 
 impl WorkspaceId {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Browse,
         Self::Label,
         Self::Dataset,
         Self::Synthesize,
         Self::Train,
         Self::Evaluate,
+        Self::Compare,
     ];
 
     pub fn title(self) -> &'static str {
@@ -49,6 +52,7 @@ impl WorkspaceId {
             Self::Synthesize => "Synthesize",
             Self::Train => "Train",
             Self::Evaluate => "Evaluate",
+            Self::Compare => "Compare",
         }
     }
 
@@ -71,6 +75,9 @@ impl WorkspaceId {
             }
             Self::Evaluate => {
                 "Score a run on a split: IoU per class, IoU against pixel share, confusion, worst images"
+            }
+            Self::Compare => {
+                "Every run per precision side by side: size, FLOPs, disk, mIoU and per-class IoU; sort, copy"
             }
         }
     }
@@ -161,6 +168,7 @@ pub struct Workspaces {
     pub synth: SynthWorkspace,
     pub train: TrainWorkspace,
     pub evaluate: EvaluateWorkspace,
+    pub compare: CompareWorkspace,
 }
 
 impl Workspaces {
@@ -172,6 +180,7 @@ impl Workspaces {
             WorkspaceId::Synthesize => &self.synth,
             WorkspaceId::Train => &self.train,
             WorkspaceId::Evaluate => &self.evaluate,
+            WorkspaceId::Compare => &self.compare,
         }
     }
 
@@ -183,6 +192,7 @@ impl Workspaces {
             WorkspaceId::Synthesize => &mut self.synth,
             WorkspaceId::Train => &mut self.train,
             WorkspaceId::Evaluate => &mut self.evaluate,
+            WorkspaceId::Compare => &mut self.compare,
         }
     }
 
@@ -194,6 +204,7 @@ impl Workspaces {
             &mut self.synth as &mut dyn Workspace,
             &mut self.train as &mut dyn Workspace,
             &mut self.evaluate as &mut dyn Workspace,
+            &mut self.compare as &mut dyn Workspace,
         ]
         .into_iter()
     }

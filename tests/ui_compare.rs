@@ -1,0 +1,79 @@
+//! The Compare workspace lists every run of a tiny project per precision (a trained run and its
+//! int8 checkpoint) and sorts by a column when its header is clicked, the other way on a second
+//! click.
+mod common;
+
+use common::ui::step_until;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use segstudio::cli::StudioArgs;
+use segstudio::ui::StudioApp;
+
+#[test]
+fn the_compare_table_lists_the_runs_and_sorts_by_a_column() {
+    let dir = common::trainable_project();
+    let project = segstudio::project::Project::open(dir.path()).expect("project");
+    let mut config = segstudio::train::TrainConfig {
+        encoder: "mobilenetv2".into(),
+        size: [64, 48],
+        batch: 2,
+        budget: segstudio::train::Budget::Steps(4),
+        depth_multiplier: 0.35,
+        ..segstudio::train::TrainConfig::default()
+    };
+    config.eval_every = 2;
+    let progress = segstudio::progress::Progress::default();
+    let summary = segstudio::train::train(
+        &project,
+        config,
+        &candle_core::Device::Cpu,
+        &progress,
+        &mut |_| {},
+    )
+    .expect("a tiny run trains");
+    let run = segstudio::train::RunDir::open(project.root(), &summary.run);
+    let options = segstudio::quantize::job::QuantizeOptions {
+        calib_images: 2,
+        ..Default::default()
+    };
+    segstudio::quantize::job::quantize_run(&project, &run, &options, &progress)
+        .expect("the run quantizes");
+
+    let args = StudioArgs {
+        project: Some(dir.path().to_path_buf()),
+        ..StudioArgs::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| StudioApp::new(cc, args));
+    step_until(&mut harness, "the project to open", |app| {
+        app.open.is_some()
+    });
+    harness.get_by_label("Compare").click();
+    step_until(&mut harness, "the rows", |app| {
+        app.workspaces.compare.is_loaded() && !app.workspaces.compare.rows.is_empty()
+    });
+    let rows = &harness.state().workspaces.compare.rows;
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].precision, "f32");
+    harness.get_by_label("int8 per-channel");
+    assert!(
+        harness.query_all_by_label(&summary.run).count() >= 2,
+        "a row per precision"
+    );
+
+    harness.get_by_label("disk (MB)").click();
+    harness.run_steps(2);
+    let first =
+        |h: &Harness<'_, StudioApp>| h.state().workspaces.compare.sorted()[0].precision.clone();
+    assert_eq!(
+        first(&harness),
+        "int8 per-channel",
+        "the smaller file first"
+    );
+    harness.get_by_label("disk (MB) ^").click();
+    harness.run_steps(2);
+    assert_eq!(first(&harness), "f32", "a second click sorts the other way");
+    harness.get_by_label("disk (MB) v");
+}
