@@ -209,8 +209,21 @@ pub fn infer(cfg: &Config, h: usize, w: usize, batch: usize, runs: Runs) -> Resu
     // BatchNorm folded once, as ONNX Runtime does when it loads a model.
     let net = model.net.frozen()?;
     let x = random_input(batch, h, w, &device)?;
+    timed_forwards("infer", cfg, (h, w, batch), runs, || {
+        net.forward_t(&x, false).map(drop)
+    })
+}
+
+/// `runs.warmup` untimed then `runs.repeats` timed calls of `forward`, profiled on request.
+fn timed_forwards(
+    task: &str,
+    cfg: &Config,
+    (h, w, batch): (usize, usize, usize),
+    runs: Runs,
+    forward: impl Fn() -> Result<()>,
+) -> Result<BenchResult> {
     for _ in 0..runs.warmup {
-        net.forward_t(&x, false)?;
+        forward()?;
     }
     let monitor = LoadMonitor::start();
     let (times, profile_ms) = profiled(runs.profile, runs.repeats, || {
@@ -218,15 +231,14 @@ pub fn infer(cfg: &Config, h: usize, w: usize, batch: usize, runs: Runs) -> Resu
         for _ in 0..runs.repeats {
             let t = Instant::now();
             let scope = profile::scope("forward_other");
-            let y = net.forward_t(&x, false)?;
-            drop(y);
+            forward()?;
             drop(scope);
             times.push(ms(t));
         }
         Ok(times)
     })?;
     let mut r = result(
-        "infer",
+        task,
         cfg,
         h,
         w,
@@ -260,38 +272,11 @@ pub fn infer_int8(
     let net = QuantizedNet::new(&graph, &ranges, RangeMethod::MinMax, granularity)?;
     drop(graph);
     let data = x.flatten_all()?.to_vec1::<f32>()?;
-    let forward = || {
+    timed_forwards("infer-int8", cfg, (h, w, batch), runs, || {
         net.logits(&data, batch, h, w)
+            .map(drop)
             .map_err(candle_core::Error::msg)
-    };
-    for _ in 0..runs.warmup {
-        forward()?;
-    }
-    let monitor = LoadMonitor::start();
-    let (times, profile_ms) = profiled(runs.profile, runs.repeats, || {
-        let mut times = Vec::with_capacity(runs.repeats);
-        for _ in 0..runs.repeats {
-            let t = Instant::now();
-            let scope = profile::scope("forward_other");
-            drop(forward()?);
-            drop(scope);
-            times.push(ms(t));
-        }
-        Ok(times)
-    })?;
-    let mut r = result(
-        "infer-int8",
-        cfg,
-        h,
-        w,
-        batch,
-        runs.warmup,
-        times,
-        None,
-        monitor.finish(),
-    );
-    r.profile_ms = profile_ms;
-    Ok(r)
+    })
 }
 
 /// Training steps: train-mode forward (batch-statistics BN, dropout), cross-entropy with

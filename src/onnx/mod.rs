@@ -11,6 +11,7 @@ use prost::Message as _;
 
 use crate::model::graph::{ConvNode, Graph, Op, ValueId};
 use crate::model::ops::Act;
+use crate::quantize::store::le_f32;
 use crate::quantize::{ActQuant, QConv, QuantizedNet};
 use proto::{
     AttributeProto, Dimension, GraphProto, ModelProto, NodeProto, OperatorSetIdProto,
@@ -34,10 +35,6 @@ fn tensor(name: &str, dims: &[usize], data_type: i32, raw_data: Vec<u8>) -> Tens
         name: name.to_owned(),
         raw_data,
     }
-}
-
-fn f32_bytes(v: &[f32]) -> Vec<u8> {
-    v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
 fn int(name: &str, v: i64) -> AttributeProto {
@@ -150,7 +147,7 @@ impl Writer<'_> {
             &format!("{name}_scale"),
             &[],
             dtype::FLOAT,
-            f32_bytes(&[g.scale]),
+            le_f32(&[g.scale]),
         ));
         let zero = self.init(tensor(
             &format!("{name}_zero"),
@@ -199,13 +196,13 @@ impl Writer<'_> {
                         &format!("{name}.weight"),
                         &[a, bb, k1, k2],
                         dtype::FLOAT,
-                        f32_bytes(&w),
+                        le_f32(&w),
                     )),
                     self.init(tensor(
                         &format!("{name}.bias"),
                         &[s.cout],
                         dtype::FLOAT,
-                        f32_bytes(&b),
+                        le_f32(&b),
                     )),
                 )
             }
@@ -247,13 +244,13 @@ impl Writer<'_> {
                     &format!("{name}.clip_min"),
                     &[],
                     dtype::FLOAT,
-                    f32_bytes(&[0.0]),
+                    le_f32(&[0.0]),
                 ));
                 let hi = self.init(tensor(
                     &format!("{name}.clip_max"),
                     &[],
                     dtype::FLOAT,
-                    f32_bytes(&[6.0]),
+                    le_f32(&[6.0]),
                 ));
                 self.node(
                     "Clip",
@@ -298,7 +295,7 @@ impl Writer<'_> {
             &format!("{name}.weight_scale"),
             scale_dims,
             dtype::FLOAT,
-            f32_bytes(&q.weight.scales),
+            le_f32(&q.weight.scales),
         ));
         let wz = self.init(tensor(
             &format!("{name}.weight_zero"),
@@ -324,7 +321,7 @@ impl Writer<'_> {
             &format!("{name}.bias_scale"),
             &[s.cout],
             dtype::FLOAT,
-            f32_bytes(&bias_scale),
+            le_f32(&bias_scale),
         ));
         let bz = self.init(tensor(
             &format!("{name}.bias_zero"),

@@ -18,7 +18,8 @@ use crate::model::graph::Graph;
 /// The metadata value of `format` that marks an int8 checkpoint.
 pub const FORMAT: &str = "segstudio-int8";
 
-fn le_f32(v: &[f32]) -> Vec<u8> {
+/// Little-endian bytes of f32 values (safetensors and ONNX raw data alike).
+pub(crate) fn le_f32(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
