@@ -8,6 +8,7 @@
 use multiversion::multiversion;
 use rayon::prelude::*;
 
+use super::params::ActQuant;
 use crate::model::ops::ConvParams;
 
 /// A `u8` feature map of one image, channels last.
@@ -49,6 +50,41 @@ pub fn depthwise_taps(weight: &[i8], channels: usize, k: usize) -> Vec<i32> {
     t
 }
 
+/// Depthwise k×k convolution with its epilogue, row by row (each row's accumulators are
+/// requantized while they are in cache): `[oh][ow][C]` codes on the grid (`inv_scale`,
+/// `zero_point`).
+pub fn depthwise_requantize(
+    x: Plane,
+    weight: &[i32],
+    k: usize,
+    params: ConvParams,
+    e: &Epilogue,
+    inv_scale: f32,
+    zero_point: u8,
+) -> (Vec<u8>, usize, usize) {
+    let (oh, ow) = (params.out_len(x.h, k), params.out_len(x.w, k));
+    let c = x.channels;
+    let mut out = vec![0u8; oh * ow * c];
+    out.par_chunks_mut(ow * c).enumerate().for_each_init(
+        || vec![0i32; ow * c],
+        |acc, (oy, o)| {
+            depthwise_row(x, weight, k, params, oy, acc);
+            let start = oy * ow * c;
+            let row = Epilogue {
+                residual: e.residual.map(|(r, g)| (&r[start..start + o.len()], g)),
+                ..*e
+            };
+            requantize_block(acc, &row, inv_scale, zero_point, o);
+        },
+    );
+    (out, oh, ow)
+}
+
+/// Channels whose accumulators one pass over a pixel's taps keeps in registers.
+const DEPTHWISE_CHUNK: usize = 32;
+
+/// One output row: per pixel and per chunk of 32 channels, the accumulators stay in registers
+/// through all k×k taps; the taps inside the map are listed once per pixel.
 #[multiversion(targets("x86_64+avx512f+avx512bw", "x86_64+avx2+fma"))]
 fn depthwise_row(
     x: Plane,
@@ -62,22 +98,42 @@ fn depthwise_row(
     let (s, d, pad) = (params.stride, params.dilation, params.padding as isize);
     let zp = i32::from(x.zero_point);
     let ow = row.len() / c;
-    for ky in 0..k {
-        let iy = (oy * s + ky * d) as isize - pad;
-        if iy < 0 || iy >= x.h as isize {
-            continue;
-        }
-        let src_row = &x.data[iy as usize * x.w * c..(iy as usize + 1) * x.w * c];
-        for kx in 0..k {
-            let w = &weight[(ky * k + kx) * c..(ky * k + kx + 1) * c];
-            for ox in 0..ow {
+    // (input offset of the pixel's channel 0, tap index) of the taps inside the map.
+    let mut taps: Vec<(usize, usize)> = Vec::with_capacity(k * k);
+    for (ox, dst) in row.chunks_exact_mut(c).enumerate().take(ow) {
+        taps.clear();
+        for ky in 0..k {
+            let iy = (oy * s + ky * d) as isize - pad;
+            if iy < 0 || iy >= x.h as isize {
+                continue;
+            }
+            for kx in 0..k {
                 let ix = (ox * s + kx * d) as isize - pad;
-                if ix < 0 || ix >= x.w as isize {
-                    continue;
+                if ix >= 0 && ix < x.w as isize {
+                    taps.push(((iy as usize * x.w + ix as usize) * c, ky * k + kx));
                 }
-                let src = &src_row[ix as usize * c..(ix as usize + 1) * c];
-                let dst = &mut row[ox * c..(ox + 1) * c];
-                for ((a, &q), &wv) in dst.iter_mut().zip(src).zip(w) {
+            }
+        }
+        let mut c0 = 0;
+        while c0 + DEPTHWISE_CHUNK <= c {
+            let mut acc = [0i32; DEPTHWISE_CHUNK];
+            for &(at, tap) in &taps {
+                let src = &x.data[at + c0..at + c0 + DEPTHWISE_CHUNK];
+                let w = &weight[tap * c + c0..tap * c + c0 + DEPTHWISE_CHUNK];
+                for j in 0..DEPTHWISE_CHUNK {
+                    acc[j] += w[j] * (i32::from(src[j]) - zp);
+                }
+            }
+            dst[c0..c0 + DEPTHWISE_CHUNK].copy_from_slice(&acc);
+            c0 += DEPTHWISE_CHUNK;
+        }
+        if c0 < c {
+            let rest = &mut dst[c0..];
+            rest.fill(0);
+            for &(at, tap) in &taps {
+                let src = &x.data[at + c0..at + c];
+                let w = &weight[tap * c + c0..(tap + 1) * c];
+                for ((a, &q), &wv) in rest.iter_mut().zip(src).zip(w) {
                     *a += wv * (i32::from(q) - zp);
                 }
             }
@@ -85,12 +141,13 @@ fn depthwise_row(
     }
 }
 
-/// The k×k patches of every output pixel as rows `[oh·ow][k·k·C]` (tap-major, channels inner),
-/// taps in the padding set to the zero point.
-pub fn im2col(x: Plane, k: usize, params: ConvParams) -> (Vec<u8>, usize, usize) {
+/// The k×k patches of every output pixel as rows `[oh·ow][row_len]` (tap-major, channels inner;
+/// `row_len` ≥ k·k·C, see [`dense_rows`]), taps in the padding set to the zero point.
+pub fn im2col(x: Plane, k: usize, params: ConvParams, row_len: usize) -> (Vec<u8>, usize, usize) {
     let (oh, ow) = (params.out_len(x.h, k), params.out_len(x.w, k));
     let c = x.channels;
-    let cols = k * k * c;
+    assert!(row_len >= k * k * c, "an im2col row holds a whole patch");
+    let cols = row_len;
     let (s, d, pad) = (params.stride, params.dilation, params.padding as isize);
     let mut out = vec![x.zero_point; oh * ow * cols];
     out.par_chunks_mut(ow * cols)
@@ -118,9 +175,15 @@ pub fn im2col(x: Plane, k: usize, params: ConvParams) -> (Vec<u8>, usize, usize)
     (out, oh, ow)
 }
 
-/// `[Cout][Cin][k][k]` weights as the `[k·k·Cin][Cout]` matrix that multiplies [`im2col`] rows.
+/// The rows of the dense weight matrix: k·k·Cin rounded up to a multiple of 4, so that the VNNI
+/// kernel's 4-byte reads of an [`im2col`] row stay inside it (the extra rows weigh 0).
+pub fn dense_rows(cin: usize, k: usize) -> usize {
+    (k * k * cin).next_multiple_of(4)
+}
+
+/// `[Cout][Cin][k][k]` weights as the `[dense_rows][Cout]` matrix that multiplies [`im2col`] rows.
 pub fn dense_matrix(weight: &[i8], cout: usize, cin: usize, k: usize) -> Vec<i8> {
-    let rows = k * k * cin;
+    let rows = dense_rows(cin, k);
     let mut m = vec![0i8; rows * cout];
     for co in 0..cout {
         for ci in 0..cin {
@@ -141,8 +204,8 @@ pub struct Epilogue<'a> {
     pub scale: &'a [f32],
     pub lo: f32,
     pub hi: f32,
-    /// The residual's codes (same layout as the output) and their real values by code.
-    pub residual: Option<(&'a [u8], &'a [f32; 256])>,
+    /// The residual's codes (same layout as the output) and their grid.
+    pub residual: Option<(&'a [u8], ActQuant)>,
 }
 
 /// The epilogue into `u8` codes on the grid (`inv_scale`, `zero_point`).
@@ -163,9 +226,9 @@ pub fn requantize(acc: &[i32], e: &Epilogue, inv_scale: f32, zero_point: u8) -> 
         .enumerate()
         .for_each(|(i, (o, a))| match e.residual {
             None => requantize_plain(a, e.bias, &multiplier, zp, bounds, o),
-            Some((r, table)) => {
+            Some((r, grid)) => {
                 let r = &r[i * c * PIXELS..i * c * PIXELS + a.len()];
-                requantize_residual(a, e, r, table, inv_scale, zp, o);
+                requantize_residual(a, e, r, grid, inv_scale, zp, o);
             }
         });
     out
@@ -184,7 +247,7 @@ pub fn requantize_block(acc: &[i32], e: &Epilogue, inv_scale: f32, zero_point: u
             );
             requantize_plain(acc, e.bias, &multiplier, zp, bounds, out);
         }
-        Some((r, table)) => requantize_residual(acc, e, r, table, inv_scale, zp, out),
+        Some((r, grid)) => requantize_residual(acc, e, r, grid, inv_scale, zp, out),
     }
 }
 
@@ -211,7 +274,7 @@ fn requantize_residual(
     acc: &[i32],
     e: &Epilogue,
     residual: &[u8],
-    table: &[f32; 256],
+    grid: ActQuant,
     inv_scale: f32,
     zero_point: f32,
     out: &mut [u8],
@@ -227,7 +290,7 @@ fn requantize_residual(
             real[j] = ((a[j] + e.bias[j]) as f32 * e.scale[j]).clamp(e.lo, e.hi);
         }
         for j in 0..c {
-            real[j] += table[r[j] as usize];
+            real[j] += grid.dequantize(r[j]);
         }
         for j in 0..c {
             o[j] = round_to_code(real[j].mul_add(inv_scale, zero_point).clamp(0.0, 255.0));
@@ -268,8 +331,8 @@ pub fn dequantize(acc: &[i32], e: &Epilogue) -> Vec<f32> {
         .flat_map(|(p, a)| {
             (0..c).map(move |j| {
                 let mut real = ((a[j] + e.bias[j]) as f32 * e.scale[j]).clamp(e.lo, e.hi);
-                if let Some((r, table)) = e.residual {
-                    real += table[r[p * c + j] as usize];
+                if let Some((r, grid)) = e.residual {
+                    real += grid.dequantize(r[p * c + j]);
                 }
                 real
             })
@@ -363,12 +426,34 @@ mod tests {
                 by_definition(x, &wd, c, k, p, true),
                 "depthwise k {k} stride {stride} dilation {dilation}"
             );
+            // Fused row by row, the epilogue gives what it gives on the whole map.
+            let residual = codes(got.len(), 5);
+            let e = Epilogue {
+                bias: &[3, -2, 0, 7, 1],
+                scale: &[0.01, 0.02, 0.03, 0.015, 0.05],
+                lo: 0.0,
+                hi: 6.0,
+                residual: Some((
+                    &residual,
+                    ActQuant {
+                        scale: 0.02,
+                        zero_point: 9,
+                    },
+                )),
+            };
+            let (fused, _, _) =
+                depthwise_requantize(x, &depthwise_taps(&wd, c, k), k, p, &e, 10.0, 4);
+            assert_eq!(
+                fused,
+                requantize(&got, &e, 10.0, 4),
+                "fused depthwise k {k}"
+            );
             let cout = 4;
             let wk = weights(cout * c * k * k, 4);
-            let (cols, oh, ow) = im2col(x, k, p);
+            let (cols, oh, ow) = im2col(x, k, p, dense_rows(c, k));
             let m = super::super::gemm::PackedWeights::new(
                 dense_matrix(&wk, cout, c, k),
-                k * k * c,
+                dense_rows(c, k),
                 cout,
             );
             assert_eq!(
@@ -398,14 +483,18 @@ mod tests {
     #[test]
     fn epilogue_by_hand() {
         // Two pixels × two channels; channel 1 has a ReLU6-like clamp at 1.0 and a residual.
-        let table: [f32; 256] = std::array::from_fn(|q| q as f32 * 0.5);
+        // Residual codes on a grid of 0.5 with zero point 0.
+        let grid = ActQuant {
+            scale: 0.5,
+            zero_point: 0,
+        };
         let residual = [0u8, 2, 0, 4];
         let e = Epilogue {
             bias: &[1, -1],
             scale: &[0.5, 0.25],
             lo: 0.0,
             hi: 1.0,
-            residual: Some((&residual, &table)),
+            residual: Some((&residual, grid)),
         };
         // (3+1)·0.5 = 2 → 1 (clamp), + 0 = 1; (5−1)·0.25 = 1, + 1 = 2; (−9+1)·0.5 → 0; (1−1)·0.25 = 0, + 2.
         let real = dequantize(&[3, 5, -9, 1], &e);

@@ -10,6 +10,7 @@ pub mod kernels;
 pub mod net;
 pub mod params;
 pub mod store;
+pub mod vnni;
 
 pub use calibrate::{RangeMethod, Ranges, calibrate};
 pub use net::{QConv, QuantizedNet};

@@ -10,6 +10,7 @@ use super::calibrate::{RangeMethod, Ranges};
 use super::gemm::PackedWeights;
 use super::kernels::{self, Epilogue, Plane};
 use super::params::{ActQuant, Granularity, QuantWeights, quantize_bias, quantize_weights};
+use super::vnni::Target;
 use crate::model::graph::{ConvLinks, ConvNode, Graph, Op, ValueId, last_uses};
 use crate::model::layers::ConvSpec;
 use crate::model::ops::{Act, resize_taps};
@@ -46,8 +47,16 @@ impl QConv {
         let kernel = if s.depthwise {
             Kernel::Depthwise(kernels::depthwise_taps(&weight.data, s.cout, s.k))
         } else {
-            let m = kernels::dense_matrix(&weight.data, s.cout, s.cin, s.k);
-            Kernel::Gemm(PackedWeights::new(m, s.k * s.k * s.cin, s.cout))
+            let mut m = kernels::dense_matrix(&weight.data, s.cout, s.cin, s.k);
+            // A 1×1 conv multiplies the activations themselves, C bytes a pixel: drop the padding
+            // rows (zero, at the end) that im2col rows have.
+            let rows = if s.is_pointwise() {
+                s.cin
+            } else {
+                kernels::dense_rows(s.cin, s.k)
+            };
+            m.truncate(rows * s.cout);
+            Kernel::Gemm(PackedWeights::new(m, rows, s.cout))
         };
         let scale = (0..s.cout)
             .map(|co| input_scale * weight.scale(co))
@@ -345,14 +354,13 @@ impl QuantizedNet {
             zero_point: g.zero_point,
         };
         let s = c.spec;
-        let table;
         let residual = match (residual, c.residual) {
             (Some(r), Some(v)) => {
                 let Data::Codes(codes) = &r.data else {
                     return Err(format!("{}: float residual", c.name));
                 };
-                table = self.table(v)?;
-                Some((codes.as_slice(), &table))
+                let grid = self.acts[v].ok_or_else(|| format!("{}: float residual", c.name))?;
+                Some((codes.as_slice(), grid))
             }
             _ => None,
         };
@@ -365,52 +373,45 @@ impl QuantizedNet {
             residual,
         };
         let out_grid = self.acts[out];
-        let (data, oh, ow) = if let (Kernel::Gemm(w), Some(grid)) = (&c.kernel, out_grid) {
-            let _profile = crate::model::profile::scope(if s.is_pointwise() {
-                "int8.pointwise"
-            } else {
-                "int8.dense"
-            });
-            let cols;
-            let (a, oh, ow) = if s.is_pointwise() {
-                (data, x.h, x.w)
-            } else {
-                let (c, oh, ow) = kernels::im2col(plane, s.k, s.params());
-                cols = c;
-                (cols.as_slice(), oh, ow)
-            };
-            (
-                Data::Codes(gemm_requantize(w, a, oh * ow, g.zero_point, &e, grid)),
-                oh,
-                ow,
-            )
-        } else {
-            let kernel = crate::model::profile::scope(match &c.kernel {
-                Kernel::Depthwise(_) => "int8.depthwise",
-                Kernel::Gemm(_) => "int8.logits",
-            });
-            let (acc, oh, ow) = match &c.kernel {
-                Kernel::Depthwise(taps) => kernels::depthwise(plane, taps, s.k, s.params()),
-                Kernel::Gemm(w) if s.is_pointwise() => {
-                    (w.matmul(data, x.h * x.w, g.zero_point), x.h, x.w)
+        let (data, oh, ow) = match &c.kernel {
+            Kernel::Gemm(w) => {
+                let _profile = crate::model::profile::scope(match (out_grid, s.is_pointwise()) {
+                    (None, _) => "int8.logits",
+                    (_, true) => "int8.pointwise",
+                    (_, false) => "int8.dense",
+                });
+                let cols;
+                let (a, oh, ow) = if s.is_pointwise() {
+                    (data, x.h, x.w)
+                } else {
+                    let rows = kernels::dense_rows(s.cin, s.k);
+                    let (c, oh, ow) = kernels::im2col(plane, s.k, s.params(), rows);
+                    cols = c;
+                    (cols.as_slice(), oh, ow)
+                };
+                let m = oh * ow;
+                let data = if let Some(grid) = out_grid {
+                    let to = (1.0 / grid.scale, grid.zero_point);
+                    Data::Codes(w.run_codes(a, m, g.zero_point, &e, to))
+                } else {
+                    let mut out = vec![0f32; m * s.cout];
+                    w.run(a, m, g.zero_point, &e, Target::Real(&mut out));
+                    Data::Float(out)
+                };
+                (data, oh, ow)
+            }
+            Kernel::Depthwise(taps) => {
+                let _profile = crate::model::profile::scope("int8.depthwise");
+                if let Some(grid) = out_grid {
+                    let (inv, zp) = (1.0 / grid.scale, grid.zero_point);
+                    let (codes, oh, ow) =
+                        kernels::depthwise_requantize(plane, taps, s.k, s.params(), &e, inv, zp);
+                    (Data::Codes(codes), oh, ow)
+                } else {
+                    let (acc, oh, ow) = kernels::depthwise(plane, taps, s.k, s.params());
+                    (Data::Float(kernels::dequantize(&acc, &e)), oh, ow)
                 }
-                Kernel::Gemm(w) => {
-                    let (cols, oh, ow) = kernels::im2col(plane, s.k, s.params());
-                    (w.matmul(&cols, oh * ow, g.zero_point), oh, ow)
-                }
-            };
-            drop(kernel);
-            let _epilogue = crate::model::profile::scope("int8.epilogue");
-            let data = match out_grid {
-                Some(grid) => Data::Codes(kernels::requantize(
-                    &acc,
-                    &e,
-                    1.0 / grid.scale,
-                    grid.zero_point,
-                )),
-                None => Data::Float(kernels::dequantize(&acc, &e)),
-            };
-            (data, oh, ow)
+            }
         };
         Ok(Value {
             data,
@@ -419,38 +420,6 @@ impl QuantizedNet {
             w: ow,
         })
     }
-}
-
-/// The matrix product and its epilogue block by block of rows, each block's `i32` accumulators
-/// requantized while they are still in cache (instead of one pass writing them all to memory and
-/// a second reading them back).
-fn gemm_requantize(
-    w: &PackedWeights,
-    a: &[u8],
-    rows: usize,
-    zero_point: u8,
-    e: &Epilogue,
-    grid: ActQuant,
-) -> Vec<u8> {
-    let n = w.n();
-    let k = a.len() / rows.max(1);
-    // About 256 kB of accumulators per block.
-    let block = (65_536 / n.max(1)).clamp(16, 1024);
-    let mut out = vec![0u8; rows * n];
-    out.par_chunks_mut(block * n)
-        .zip(a.par_chunks(block * k))
-        .enumerate()
-        .for_each(|(i, (o, a))| {
-            let m = o.len() / n;
-            let acc = w.matmul(a, m, zero_point);
-            let start = i * block * n;
-            let part = Epilogue {
-                residual: e.residual.map(|(r, t)| (&r[start..start + o.len()], t)),
-                ..*e
-            };
-            kernels::requantize_block(&acc, &part, 1.0 / grid.scale, grid.zero_point, o);
-        });
-    out
 }
 
 /// Bilinear resize with `align_corners` (the model's own) of a channels-last map, into a
