@@ -342,7 +342,12 @@ impl QuantizedNet {
                 let (lo, hi) = act.pass_range();
                 let hi = if hi.is_finite() { g.quantize(hi) } else { 255 };
                 let lo = g.quantize(lo);
-                clamped = q.iter().map(|&v| v.clamp(lo, hi)).collect::<Vec<u8>>();
+                // max/min rather than `clamp`, whose range assertion keeps it from vectorising.
+                let mut codes = q.clone();
+                codes
+                    .par_chunks_mut(1 << 16)
+                    .for_each(|part| part.iter_mut().for_each(|v| *v = (*v).max(lo).min(hi)));
+                clamped = codes;
                 &clamped
             }
         };
