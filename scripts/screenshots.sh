@@ -67,10 +67,17 @@ if [[ -f projects/demo/project.ron ]]; then
   run=$(ls "$copy/runs" | tail -1)
   shoot screenshots/train.png "$copy" --workspace train --run "$run"
   shoot screenshots/evaluate.png "$copy" --workspace evaluate --run "$run"
-  # Compare: the run in f32 and both int8 schemes.
+  # Compare: the run in f32 and both int8 schemes, a second run on `binary`, latency timed.
   "$bin" quantize --project "$copy" --run "$run" --calib 8 >/dev/null
   "$bin" quantize --project "$copy" --run "$run" --calib 8 --per-tensor >/dev/null
+  "$bin" train --project "$copy" --variant binary --size 320x240 --batch 8 --steps 100 \
+    --eval-every 25 --checkpoint-every 50 >/dev/null
+  second=$(ls "$copy/runs" | tail -1)
+  "$bin" quantize --project "$copy" --run "$second" --calib 8 >/dev/null
+  "$bin" compare --project "$copy" --latency 5 >/dev/null
   shoot screenshots/compare.png "$copy" --workspace compare
+  shoot screenshots/compare-charts.png "$copy" --workspace compare --view charts
+  shoot screenshots/compare-seed.png "$copy" --workspace compare --view seed
   rm -rf "$(dirname "$copy")"
 fi
 if [[ -n "$project" ]] && command -v xdotool >/dev/null && command -v import >/dev/null; then

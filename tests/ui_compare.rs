@@ -1,6 +1,7 @@
 //! The Compare workspace lists every run of a tiny project per precision (a trained run and its
 //! int8 checkpoint) and sorts by a column when its header is clicked, the other way on a second
-//! click.
+//! click; its charts take the ticked rows (a val curve per run, latency measured as a job); its
+//! seed table puts the run beside the seed's rows.
 mod common;
 
 use common::ui::step_until;
@@ -76,4 +77,64 @@ fn the_compare_table_lists_the_runs_and_sorts_by_a_column() {
     harness.run_steps(2);
     assert_eq!(first(&harness), "f32", "a second click sorts the other way");
     harness.get_by_label("disk (MB) v");
+
+    // Charts: both rows ticked, the run's val curve read; untick the f32 row.
+    harness.get_by_label("Charts").click();
+    harness.run_steps(2);
+    let compare = &harness.state().workspaces.compare;
+    assert_eq!(compare.ticked().len(), 2);
+    assert_eq!(
+        compare.curves.get(&summary.run).map(Vec::len),
+        Some(2),
+        "validations at steps 2 and 4"
+    );
+    harness
+        .get_by_label(&format!("{} · f32", summary.run))
+        .click();
+    harness.run_steps(2);
+    let ticked: Vec<String> = harness
+        .state()
+        .workspaces
+        .compare
+        .ticked()
+        .iter()
+        .map(|(_, r)| r.precision.clone())
+        .collect();
+    assert_eq!(ticked, vec!["int8 per-channel".to_owned()]);
+    // Latency of the ticked row only, on a job.
+    harness.get_by_label("Measure latency").click();
+    step_until(&mut harness, "the latency", |app| {
+        app.workspaces
+            .compare
+            .rows
+            .iter()
+            .any(|r| r.latency_ms.is_some())
+    });
+    let rows = &harness.state().workspaces.compare.rows;
+    let timed: Vec<(&str, bool)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.precision.as_str(),
+                r.latency_ms.is_some_and(|ms| ms > 0.0),
+            )
+        })
+        .collect();
+    assert!(timed.contains(&("int8 per-channel", true)));
+    assert!(
+        timed.contains(&("f32", false)),
+        "the unticked row is not timed"
+    );
+
+    // The seed table: the run sits beside the seed's MobileNetV2 rows.
+    harness.get_by_label("Seed table").click();
+    harness.run_steps(2);
+    harness.get_by_label("MobileNetv2, atWork_full");
+    harness.get_by_label("77.47");
+    assert_eq!(
+        harness.query_all_by_label(&summary.run).count(),
+        2,
+        "beside atWork_full and the mean of the variants"
+    );
+    harness.get_by_label(&format!("{} (int8 per-channel)", summary.run));
 }

@@ -93,7 +93,8 @@ pub struct StudioArgs {
     /// Workspace to show first: browse, label, dataset, synthesize, train, evaluate or compare.
     #[arg(long)]
     pub workspace: Option<String>,
-    /// The Dataset workspace's view to show first: classes, chart, problems or variants.
+    /// The view to show first: in the Dataset workspace classes, chart, problems or variants; in
+    /// Compare (with `--workspace compare`) table, charts or seed.
     #[arg(long)]
     pub view: Option<String>,
     /// The Label workspace's tool to start with: select, click, polygon, scissors, rectangle,

@@ -137,6 +137,10 @@ pub fn export_model(args: &ExportModelArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "clap switches: each bool is one flag of the command line"
+)]
 #[derive(Debug, Args)]
 pub struct CompareArgs {
     #[arg(long)]
@@ -152,6 +156,10 @@ pub struct CompareArgs {
     /// Also time every row here (batch 1 at the run's size; the median of this many passes).
     #[arg(long)]
     pub latency: Option<usize>,
+    /// Print the seed's published table with our best run beside each of its rows instead
+    /// (Markdown; with --json, the rows as JSON).
+    #[arg(long, conflicts_with = "csv")]
+    pub seed: bool,
 }
 
 pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
@@ -168,6 +176,27 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
             crate::compare::measure_latency(project.root(), &mut rows, repeats, progress)
         })
         .map_err(anyhow::Error::msg)?;
+    }
+    if args.seed {
+        let table = crate::compare::seed::seed_rows(&rows);
+        if args.json {
+            let cells: Vec<serde_json::Value> = table
+                .iter()
+                .map(|r| {
+                    let cells = r.cells();
+                    serde_json::Value::Object(
+                        crate::compare::seed::SEED_COLUMNS
+                            .iter()
+                            .zip(cells)
+                            .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String(v)))
+                            .collect(),
+                    )
+                })
+                .collect();
+            return print_json(&cells);
+        }
+        print!("{}", crate::compare::seed::to_markdown(&table));
+        return Ok(());
     }
     if args.json {
         return print_json(&rows);

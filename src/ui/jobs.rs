@@ -31,6 +31,8 @@ pub enum JobKind {
     Evaluate,
     /// A trained run labelling photos for the Label workspace.
     PreLabel,
+    /// Timing runs' inference (the Compare workspace).
+    Benchmark,
     PickFolder,
 }
 
@@ -44,6 +46,7 @@ impl JobKind {
             Self::Train => "a training run",
             Self::Evaluate => "an evaluation",
             Self::PreLabel => "pre-labelling",
+            Self::Benchmark => "timing runs",
             Self::PickFolder => "a folder dialog",
         }
     }

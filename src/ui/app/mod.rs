@@ -98,7 +98,18 @@ impl StudioApp {
             app.workspaces.train.selected = Some(run.clone());
             app.workspaces.evaluate.score_on_open(run);
         }
-        if let Some(name) = &args.view {
+        let compare_view = args
+            .workspace
+            .as_deref()
+            .is_some_and(|w| w.eq_ignore_ascii_case("compare"));
+        if let Some(name) = args.view.as_ref().filter(|_| compare_view) {
+            match crate::ui::compare::View::from_name(name) {
+                Some(view) => app.workspaces.compare.view = view,
+                None => app.toasts.error(format!(
+                    "No view {name:?}: the Compare views are table, charts and seed"
+                )),
+            }
+        } else if let Some(name) = &args.view {
             match crate::ui::dataset::DatasetView::from_name(name) {
                 Some(view) => app.workspaces.dataset.view = view,
                 None => app.toasts.error(format!(

@@ -8,6 +8,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
+pub mod seed;
+
 use crate::model::stats;
 use crate::quantize::job::{QuantReport, report_path};
 use crate::train::{RunDir, list_runs};
@@ -83,7 +85,9 @@ pub fn rows(project_root: &Path) -> (Vec<CompareRow>, Vec<String>) {
             latency_ms: None,
         };
         let reports = int8_reports(&run);
+        let latency = read_latency(&run);
         let mut f32_row = base.clone();
+        f32_row.latency_ms = latency.get("f32").copied();
         if let Some(r) = reports.first() {
             f32_row.eval_miou = r.miou_f32;
             f32_row.per_class.clone_from(&r.per_class_f32);
@@ -97,6 +101,7 @@ pub fn rows(project_root: &Path) -> (Vec<CompareRow>, Vec<String>) {
                 train_val_miou: None,
                 eval_miou: r.miou_int8,
                 per_class: r.per_class_int8.clone(),
+                latency_ms: latency.get(&r.precision).copied(),
                 ..base.clone()
             });
         }
@@ -104,8 +109,23 @@ pub fn rows(project_root: &Path) -> (Vec<CompareRow>, Vec<String>) {
     (out, skipped)
 }
 
+/// Where a run keeps the latencies measured for it, by precision (so that a measurement outlives
+/// the window that made it).
+fn latency_path(run: &RunDir) -> std::path::PathBuf {
+    run.dir.join("latency.json")
+}
+
+/// The latencies measured for a run, by precision.
+fn read_latency(run: &RunDir) -> BTreeMap<String, f64> {
+    std::fs::read_to_string(latency_path(run))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
+}
+
 /// Measures every row's latency: the median of `repeats` forward passes of one image at the
-/// run's size (after one warm-up), f32 or int8 as the row says. `progress` can stop the work.
+/// run's size (after one warm-up), f32 or int8 as the row says, and records it in the run's
+/// `latency.json` (atomically; later [`rows`] read it back). `progress` can stop the work.
 pub fn measure_latency(
     project_root: &Path,
     rows: &mut [CompareRow],
@@ -131,6 +151,13 @@ pub fn measure_latency(
         }
         times.sort_by(f64::total_cmp);
         row.latency_ms = times.get(times.len() / 2).copied();
+        if let Some(ms) = row.latency_ms {
+            let mut recorded = read_latency(&run);
+            recorded.insert(row.precision.clone(), ms);
+            let json = serde_json::to_vec_pretty(&recorded).map_err(|e| e.to_string())?;
+            crate::project::fsio::atomic_write(&latency_path(&run), &json)
+                .map_err(|e| e.to_string())?;
+        }
         progress.advance(1);
     }
     Ok(())
