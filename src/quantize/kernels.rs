@@ -8,6 +8,7 @@
 use multiversion::multiversion;
 use rayon::prelude::*;
 
+use super::depthwise_vnni::DepthwisePacked;
 use super::params::ActQuant;
 use crate::model::ops::ConvParams;
 
@@ -21,26 +22,74 @@ pub struct Plane<'a> {
     pub zero_point: u8,
 }
 
-/// Depthwise k×k convolution; `weight` is tap-major `[k·k][C]` (see [`depthwise_taps`]).
-/// Returns `[oh][ow][C]` accumulators.
+/// A depthwise convolution's weights: tap-major `[k·k][C]` for the portable loop, and packed for
+/// the AVX-512 VNNI kernel where it runs.
+#[derive(Debug)]
+pub struct DepthwiseWeights {
+    pub taps: Vec<i32>,
+    pub k: usize,
+    simd: Option<DepthwisePacked>,
+}
+
+impl DepthwiseWeights {
+    /// `weight` as `[C][1][k][k]`.
+    pub fn new(weight: &[i8], channels: usize, k: usize) -> Self {
+        Self {
+            taps: depthwise_taps(weight, channels, k),
+            k,
+            simd: DepthwisePacked::new(weight, channels, k),
+        }
+    }
+
+    /// The portable loop only, whatever the CPU (tests compare the two).
+    pub fn portable(weight: &[i8], channels: usize, k: usize) -> Self {
+        Self {
+            taps: depthwise_taps(weight, channels, k),
+            k,
+            simd: None,
+        }
+    }
+
+    /// Whether the SIMD kernel computes some channels.
+    pub fn is_simd(&self) -> bool {
+        self.simd.is_some()
+    }
+
+    /// Output row `oy`'s accumulators: whole blocks of channels by the SIMD kernel, the rest by
+    /// the portable loop.
+    fn row(&self, x: Plane, params: ConvParams, oy: usize, row: &mut [i32]) {
+        let from = match &self.simd {
+            Some(simd) => {
+                simd.row(x, params, oy, row);
+                simd.channels()
+            }
+            None => 0,
+        };
+        if from < x.channels {
+            depthwise_row(x, &self.taps, self.k, params, oy, from, row);
+        }
+    }
+}
+
+/// Depthwise k×k convolution. Returns `[oh][ow][C]` accumulators.
 pub fn depthwise(
     x: Plane,
-    weight: &[i32],
-    k: usize,
+    weight: &DepthwiseWeights,
     params: ConvParams,
 ) -> (Vec<i32>, usize, usize) {
+    let k = weight.k;
     let (oh, ow) = (params.out_len(x.h, k), params.out_len(x.w, k));
     let c = x.channels;
     let mut acc = vec![0i32; oh * ow * c];
     acc.par_chunks_mut(ow * c)
         .enumerate()
-        .for_each(|(oy, row)| depthwise_row(x, weight, k, params, oy, row));
+        .for_each(|(oy, row)| weight.row(x, params, oy, row));
     (acc, oh, ow)
 }
 
 /// `[C][1][k][k]` weights as `[k·k][C]` in `i32`, so that a tap multiplies a pixel's channels at
 /// once.
-pub fn depthwise_taps(weight: &[i8], channels: usize, k: usize) -> Vec<i32> {
+fn depthwise_taps(weight: &[i8], channels: usize, k: usize) -> Vec<i32> {
     let mut t = vec![0i32; k * k * channels];
     for c in 0..channels {
         for tap in 0..k * k {
@@ -55,20 +104,20 @@ pub fn depthwise_taps(weight: &[i8], channels: usize, k: usize) -> Vec<i32> {
 /// `zero_point`).
 pub fn depthwise_requantize(
     x: Plane,
-    weight: &[i32],
-    k: usize,
+    weight: &DepthwiseWeights,
     params: ConvParams,
     e: &Epilogue,
     inv_scale: f32,
     zero_point: u8,
 ) -> (Vec<u8>, usize, usize) {
+    let k = weight.k;
     let (oh, ow) = (params.out_len(x.h, k), params.out_len(x.w, k));
     let c = x.channels;
     let mut out = vec![0u8; oh * ow * c];
     out.par_chunks_mut(ow * c).enumerate().for_each_init(
         || vec![0i32; ow * c],
         |acc, (oy, o)| {
-            depthwise_row(x, weight, k, params, oy, acc);
+            weight.row(x, params, oy, acc);
             let start = oy * ow * c;
             let row = Epilogue {
                 residual: e.residual.map(|(r, g)| (&r[start..start + o.len()], g)),
@@ -83,8 +132,8 @@ pub fn depthwise_requantize(
 /// Channels whose accumulators one pass over a pixel's taps keeps in registers.
 const DEPTHWISE_CHUNK: usize = 32;
 
-/// One output row: per pixel and per chunk of 32 channels, the accumulators stay in registers
-/// through all k×k taps; the taps inside the map are listed once per pixel.
+/// One output row, channels `from..C`: per pixel and per chunk of 32 channels, the accumulators
+/// stay in registers through all k×k taps; the taps inside the map are listed once per pixel.
 #[multiversion(targets("x86_64+avx512f+avx512bw", "x86_64+avx2+fma"))]
 fn depthwise_row(
     x: Plane,
@@ -92,6 +141,7 @@ fn depthwise_row(
     k: usize,
     params: ConvParams,
     oy: usize,
+    from: usize,
     row: &mut [i32],
 ) {
     let c = x.channels;
@@ -114,7 +164,7 @@ fn depthwise_row(
                 }
             }
         }
-        let mut c0 = 0;
+        let mut c0 = from;
         while c0 + DEPTHWISE_CHUNK <= c {
             let mut acc = [0i32; DEPTHWISE_CHUNK];
             for &(at, tap) in &taps {
@@ -420,7 +470,7 @@ mod tests {
         for (k, stride, dilation) in [(3, 1, 1), (3, 2, 1), (3, 1, 2), (3, 2, 3), (1, 2, 1)] {
             let p = ConvParams::same(k, stride, dilation);
             let wd = weights(c * k * k, 3);
-            let (got, _, _) = depthwise(x, &depthwise_taps(&wd, c, k), k, p);
+            let (got, _, _) = depthwise(x, &DepthwiseWeights::new(&wd, c, k), p);
             assert_eq!(
                 got,
                 by_definition(x, &wd, c, k, p, true),
@@ -442,7 +492,7 @@ mod tests {
                 )),
             };
             let (fused, _, _) =
-                depthwise_requantize(x, &depthwise_taps(&wd, c, k), k, p, &e, 10.0, 4);
+                depthwise_requantize(x, &DepthwiseWeights::new(&wd, c, k), p, &e, 10.0, 4);
             assert_eq!(
                 fused,
                 requantize(&got, &e, 10.0, 4),
@@ -461,6 +511,42 @@ mod tests {
                 by_definition(x, &wk, cout, k, p, false),
                 "dense k {k} stride {stride} dilation {dilation}"
             );
+        }
+    }
+
+    #[test]
+    fn the_simd_depthwise_matches_the_definition() {
+        // 80 channels: two whole blocks for the SIMD kernel and 16 for the portable loop.
+        let (c, h, w, zp) = (80, 7, 9, 200);
+        let data = codes(c * h * w, 11);
+        let x = Plane {
+            data: &data,
+            channels: c,
+            h,
+            w,
+            zero_point: zp,
+        };
+        for (k, stride, dilation) in [(3, 1, 1), (3, 2, 1), (3, 1, 2), (5, 1, 1)] {
+            let p = ConvParams::same(k, stride, dilation);
+            let mut wd = weights(c * k * k, 7);
+            wd[0] = -127;
+            wd[1] = 127;
+            let packed = DepthwiseWeights::new(&wd, c, k);
+            #[cfg(target_arch = "x86_64")]
+            if super::super::vnni::available() {
+                assert!(
+                    packed.is_simd(),
+                    "AVX-512 VNNI here: the SIMD kernel should run"
+                );
+            }
+            let (got, _, _) = depthwise(x, &packed, p);
+            assert_eq!(
+                got,
+                by_definition(x, &wd, c, k, p, true),
+                "k {k} stride {stride} dilation {dilation}"
+            );
+            let (portable, _, _) = depthwise(x, &DepthwiseWeights::portable(&wd, c, k), p);
+            assert_eq!(got, portable);
         }
     }
 

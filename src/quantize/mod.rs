@@ -4,6 +4,7 @@
 //! it all for a run and scores both precisions on the same photos.
 
 pub mod calibrate;
+pub mod depthwise_vnni;
 pub mod gemm;
 pub mod job;
 pub mod kernels;

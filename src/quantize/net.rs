@@ -34,8 +34,7 @@ pub struct QConv {
 /// The weights laid out for the kernel that runs them.
 #[derive(Debug)]
 enum Kernel {
-    /// Tap-major `[k·k][C]`.
-    Depthwise(Vec<i32>),
+    Depthwise(kernels::DepthwiseWeights),
     /// `[k·k·Cin][Cout]`, packed for the matrix product.
     Gemm(PackedWeights),
 }
@@ -45,7 +44,7 @@ impl QConv {
     pub fn new(c: &ConvNode, input_scale: f32, weight: QuantWeights, bias: Vec<i32>) -> Self {
         let s = c.spec;
         let kernel = if s.depthwise {
-            Kernel::Depthwise(kernels::depthwise_taps(&weight.data, s.cout, s.k))
+            Kernel::Depthwise(kernels::DepthwiseWeights::new(&weight.data, s.cout, s.k))
         } else {
             let mut m = kernels::dense_matrix(&weight.data, s.cout, s.cin, s.k);
             // A 1×1 conv multiplies the activations themselves, C bytes a pixel: drop the padding
@@ -410,10 +409,10 @@ impl QuantizedNet {
                 if let Some(grid) = out_grid {
                     let (inv, zp) = (1.0 / grid.scale, grid.zero_point);
                     let (codes, oh, ow) =
-                        kernels::depthwise_requantize(plane, taps, s.k, s.params(), &e, inv, zp);
+                        kernels::depthwise_requantize(plane, taps, s.params(), &e, inv, zp);
                     (Data::Codes(codes), oh, ow)
                 } else {
-                    let (acc, oh, ow) = kernels::depthwise(plane, taps, s.k, s.params());
+                    let (acc, oh, ow) = kernels::depthwise(plane, taps, s.params());
                     (Data::Float(kernels::dequantize(&acc, &e)), oh, ow)
                 }
             }
