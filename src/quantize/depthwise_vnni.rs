@@ -1,9 +1,13 @@
-//! The depthwise convolution in AVX-512 VNNI for whole blocks of 32 channels: two taps at a time,
-//! the codes of 32 channels of each widened to 16 bits and interleaved so that `vpdpwssd` adds
-//! both taps' products per channel into an `i32` lane (64 multiply-adds an instruction, where
-//! the portable loop's `i32` lanes do 16). A tap outside the map reads a row of zero-point codes,
-//! so every pixel has all k×k taps and the zero point's share `z · Σ w` is one subtraction per
-//! channel. Channels past the last whole block are left to the portable loop (`kernels`).
+//! The depthwise convolution in AVX-512 VNNI for whole blocks of 32 channels, one tap at a
+//! time, on the `u8` codes as they lie: `vpdpbusd` multiplies the 32 codes of a tap by four
+//! weight vectors, each holding one channel of every group of four (the other three bytes zero),
+//! so accumulator j collects channels 4i + j. No widening or interleaving of taps (an earlier
+//! `vpdpwssd` version paired taps after `vpmovzxbw` and `vpunpck`: as fast, more code). perf
+//! shows the loop waiting on `vpdpbusd`'s latency; splitting even and odd taps into eight
+//! chains measured no faster. A tap outside the map reads a row of
+//! zero-point codes, so every pixel has all k×k taps and the zero point's share `z · Σ w` is
+//! one subtraction per channel. Channels past the last whole block are left to the portable
+//! loop (`kernels`).
 //!
 //! `unsafe` here is intrinsics on raw pointers, each block with the bounds that make it sound;
 //! `kernels`' tests hold it to the convolution by definition.
@@ -15,9 +19,9 @@ const BLOCK: usize = 32;
 pub struct DepthwisePacked {
     k: usize,
     blocks: usize,
-    /// Per block, per pair of taps, the two 16-lane halves (`lo`, `hi`: the channels that
-    /// `vpunpck{l,h}wd` put in each) of `(w[t0], w[t1])` word pairs: 64 `i16`.
-    packed: Vec<i16>,
+    /// Per block, per tap, four vectors of 32 bytes: vector j holds `w[4i + j]` at byte
+    /// `4i + j` and zeros elsewhere.
+    packed: Vec<i8>,
     /// `Σ_taps w` per channel of the blocks.
     sums: Vec<i32>,
 }
@@ -32,11 +36,6 @@ impl std::fmt::Debug for DepthwisePacked {
     }
 }
 
-/// The channel (0..32, within a block) of lane `m` of the `lo` (`hi`) half.
-const fn channel_of(m: usize, hi: bool) -> usize {
-    8 * (m / 4) + m % 4 + if hi { 4 } else { 0 }
-}
-
 impl DepthwisePacked {
     /// `weight` as `[C][1][k][k]`; `None` where the CPU lacks AVX-512 VNNI or C < 32.
     pub fn new(weight: &[i8], channels: usize, k: usize) -> Option<Self> {
@@ -45,22 +44,14 @@ impl DepthwisePacked {
             return None;
         }
         let taps = k * k;
-        let pairs = taps.div_ceil(2);
-        let w = |c: usize, t: usize| {
-            if t < taps {
-                i16::from(weight[c * taps + t])
-            } else {
-                0
-            }
-        };
-        let mut packed = Vec::with_capacity(blocks * pairs * 64);
+        let w = |c: usize, t: usize| weight[c * taps + t];
+        let mut packed = vec![0i8; blocks * taps * 4 * BLOCK];
         for b in 0..blocks {
-            for p in 0..pairs {
-                for hi in [false, true] {
-                    for m in 0..16 {
-                        let c = b * BLOCK + channel_of(m, hi);
-                        packed.push(w(c, 2 * p));
-                        packed.push(w(c, 2 * p + 1));
+            for t in 0..taps {
+                for j in 0..4 {
+                    let vector = ((b * taps + t) * 4 + j) * BLOCK;
+                    for i in 0..BLOCK / 4 {
+                        packed[vector + 4 * i + j] = w(b * BLOCK + 4 * i + j, t);
                     }
                 }
             }
@@ -101,29 +92,55 @@ impl DepthwisePacked {
             params.padding as isize,
         );
         let taps = k * k;
-        let pairs = taps.div_ceil(2);
+        // The zero point's share of every channel's sum, `z · Σ w`.
+        let shares: Vec<i32> = self
+            .sums
+            .iter()
+            .map(|&sum| i32::from(x.zero_point) * sum)
+            .collect();
         // Where each tap of a pixel starts: a pixel of the map, or the row of zero-point codes.
         let padding = vec![x.zero_point; c];
-        let mut starts: Vec<*const u8> = vec![padding.as_ptr(); 2 * pairs];
+        let mut starts: Vec<*const u8> = vec![padding.as_ptr(); taps];
+        // Pixels whose taps all lie inside the map (most of them) take their starts from the
+        // taps' fixed offsets instead of bounds-checking each one.
+        let rows_inside = (0..k).all(|ky| {
+            let iy = (oy * s + ky * d) as isize - pad;
+            iy >= 0 && iy < x.h as isize
+        });
+        let first_inside = (pad as usize).div_ceil(s);
+        let last_x = |ox: usize| ox * s + (k - 1) * d;
+        let offsets: Vec<usize> = (0..taps)
+            .map(|t| ((t / k) * d * x.w + (t % k) * d) * c)
+            .collect();
         for (ox, dst) in row.chunks_exact_mut(c).enumerate().take(ow) {
-            for ky in 0..k {
-                let iy = (oy * s + ky * d) as isize - pad;
-                for kx in 0..k {
-                    let ix = (ox * s + kx * d) as isize - pad;
-                    let inside = iy >= 0 && ix >= 0 && iy < x.h as isize && ix < x.w as isize;
-                    starts[ky * k + kx] = if inside {
-                        x.data[(iy as usize * x.w + ix as usize) * c..].as_ptr()
-                    } else {
-                        padding.as_ptr()
-                    };
+            let inside = rows_inside && ox >= first_inside && last_x(ox) < x.w + pad as usize;
+            if inside {
+                let top_left = ((oy * s - pad as usize) * x.w + ox * s - pad as usize) * c;
+                // The last tap's pixel, the farthest from the top left, is inside the map.
+                let window = &x.data[top_left..top_left + offsets[taps - 1] + c];
+                for (start, &offset) in starts.iter_mut().zip(&offsets) {
+                    *start = window[offset..].as_ptr();
+                }
+            } else {
+                for ky in 0..k {
+                    let iy = (oy * s + ky * d) as isize - pad;
+                    for kx in 0..k {
+                        let ix = (ox * s + kx * d) as isize - pad;
+                        let inside = iy >= 0 && ix >= 0 && iy < x.h as isize && ix < x.w as isize;
+                        starts[ky * k + kx] = if inside {
+                            x.data[(iy as usize * x.w + ix as usize) * c..].as_ptr()
+                        } else {
+                            padding.as_ptr()
+                        };
+                    }
                 }
             }
             // SAFETY: `new` found AVX-512 VNNI; every start points at C readable bytes (a pixel of
             // `x`, or `padding`), and the kernel reads channels below blocks·32 ≤ C; `dst` holds C
-            // accumulators; `packed` and `sums` hold what `blocks` and `pairs` index.
+            // accumulators; `packed` holds `blocks` × k·k × 4 vectors, `shares` blocks·32 values.
             #[expect(unsafe_code, reason = "AVX-512 VNNI intrinsics")]
             unsafe {
-                self.pixel(&starts, pairs, x.zero_point, dst);
+                self.pixel(&starts, &shares, dst);
             }
         }
     }
@@ -134,24 +151,23 @@ mod avx512 {
     #![expect(unsafe_code, reason = "AVX-512 VNNI intrinsics on raw pointers")]
 
     use std::arch::x86_64::{
-        _mm256_loadu_si256, _mm512_cvtepu8_epi16, _mm512_dpwssd_epi32, _mm512_loadu_epi32,
-        _mm512_loadu_si512, _mm512_mullo_epi32, _mm512_permutex2var_epi32, _mm512_set1_epi32,
-        _mm512_setzero_si512, _mm512_storeu_epi32, _mm512_sub_epi32, _mm512_unpackhi_epi16,
-        _mm512_unpacklo_epi16,
+        _mm256_dpbusd_epi32, _mm256_loadu_epi8, _mm256_loadu_si256, _mm256_setzero_si256,
+        _mm512_castsi256_si512, _mm512_inserti64x4, _mm512_loadu_epi32, _mm512_permutex2var_epi32,
+        _mm512_storeu_epi32, _mm512_sub_epi32,
     };
 
-    use super::{BLOCK, DepthwisePacked, channel_of};
+    use super::{BLOCK, DepthwisePacked};
 
-    /// For `vpermt2d` (`lo` lanes 0..16, `hi` lanes 16..32): the lanes holding channels
+    /// For `vpermt2d` over `[acc0 | acc1]` (lanes 0..16) and `[acc2 | acc3]` (16..32), where
+    /// lane i of accumulator j holds channel 4i + j: the lanes holding channels
     /// `16·half .. 16·half + 16` in order. A constant: the kernel runs once per pixel.
     const ORDER: [[i32; 16]; 2] = {
         let mut order = [[0; 16]; 2];
-        let mut m = 0;
-        while m < 16 {
-            let (lo, hi) = (channel_of(m, false), channel_of(m, true));
-            order[lo / 16][lo % 16] = m as i32;
-            order[hi / 16][hi % 16] = 16 + m as i32;
-            m += 1;
+        let mut n = 0;
+        while n < BLOCK {
+            let (i, j) = (n / 4, n % 4);
+            order[n / 16][n % 16] = (j * 8 + i) as i32;
+            n += 1;
         }
         order
     };
@@ -160,16 +176,11 @@ mod avx512 {
         /// One pixel's accumulators of every block into `dst`.
         ///
         /// # Safety
-        /// The CPU has AVX-512 F/BW/VNNI; each of `starts`' 2·pairs pointers reads
-        /// `blocks · 32` bytes; `dst` holds at least `blocks · 32` values.
-        #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-        pub(super) unsafe fn pixel(
-            &self,
-            starts: &[*const u8],
-            pairs: usize,
-            zero_point: u8,
-            dst: &mut [i32],
-        ) {
+        /// The CPU has AVX-512 F/BW/VL/VNNI; `starts` holds k·k pointers that each read
+        /// `blocks · 32` bytes; `shares` and `dst` hold at least `blocks · 32` values.
+        #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
+        pub(super) unsafe fn pixel(&self, starts: &[*const u8], shares: &[i32], dst: &mut [i32]) {
+            let taps = self.k * self.k;
             // SAFETY: 16 i32 each, a constant.
             let (first, second) = unsafe {
                 (
@@ -177,33 +188,30 @@ mod avx512 {
                     _mm512_loadu_epi32(ORDER[1].as_ptr()),
                 )
             };
-            let z = _mm512_set1_epi32(i32::from(zero_point));
             for b in 0..self.blocks {
-                let (mut lo, mut hi) = (_mm512_setzero_si512(), _mm512_setzero_si512());
-                let w = self.packed[b * pairs * 64..].as_ptr();
-                for p in 0..pairs {
+                // Even and odd taps into separate accumulators: eight independent chains hide
+                // `vpdpbusd`'s latency, which four left exposed (perf: the loop waited on it).
+                let mut acc = [_mm256_setzero_si256(); 4];
+                let w = self.packed[b * taps * 4 * BLOCK..].as_ptr();
+                for (t, &start) in starts.iter().enumerate().take(taps) {
                     // SAFETY: as the caller promised: 32 bytes at channel 32·b of each tap, and
-                    // 64 packed weights of pair p of block b.
+                    // the four weight vectors of tap t of block b.
                     unsafe {
-                        let x0 = _mm512_cvtepu8_epi16(_mm256_loadu_si256(
-                            starts[2 * p].add(b * BLOCK).cast(),
-                        ));
-                        let x1 = _mm512_cvtepu8_epi16(_mm256_loadu_si256(
-                            starts[2 * p + 1].add(b * BLOCK).cast(),
-                        ));
-                        let w_lo = _mm512_loadu_si512(w.add(p * 64).cast());
-                        let w_hi = _mm512_loadu_si512(w.add(p * 64 + 32).cast());
-                        lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(x0, x1), w_lo);
-                        hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(x0, x1), w_hi);
+                        let codes = _mm256_loadu_si256(start.add(b * BLOCK).cast());
+                        for (j, acc) in acc.iter_mut().enumerate() {
+                            let weights = _mm256_loadu_epi8(w.add((t * 4 + j) * BLOCK));
+                            *acc = _mm256_dpbusd_epi32(*acc, codes, weights);
+                        }
                     }
                 }
+                let low = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(acc[0]), acc[1]);
+                let high = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(acc[2]), acc[3]);
                 for (half, order) in [first, second].into_iter().enumerate() {
                     let at = b * BLOCK + 16 * half;
-                    let sum = _mm512_permutex2var_epi32(lo, order, hi);
-                    // SAFETY: `sums` and `dst` hold channel `at + 15` < blocks · 32.
+                    let sum = _mm512_permutex2var_epi32(low, order, high);
+                    // SAFETY: `shares` and `dst` hold channel `at + 15` < blocks · 32.
                     unsafe {
-                        let share =
-                            _mm512_mullo_epi32(z, _mm512_loadu_epi32(self.sums.as_ptr().add(at)));
+                        let share = _mm512_loadu_epi32(shares.as_ptr().add(at));
                         _mm512_storeu_epi32(dst.as_mut_ptr().add(at), _mm512_sub_epi32(sum, share));
                     }
                 }
@@ -215,7 +223,7 @@ mod avx512 {
 #[cfg(not(target_arch = "x86_64"))]
 impl DepthwisePacked {
     #[expect(unsafe_code, reason = "the same signature as the x86_64 kernel")]
-    unsafe fn pixel(&self, _: &[*const u8], _: usize, _: u8, _: &mut [i32]) {
+    unsafe fn pixel(&self, _: &[*const u8], _: &[i32], _: &mut [i32]) {
         unreachable!("DepthwisePacked is made only where AVX-512 VNNI runs")
     }
 }
