@@ -1,7 +1,7 @@
 //! The Compare workspace lists every run of a tiny project per precision (a trained run and its
 //! int8 checkpoint) and sorts by a column when its header is clicked, the other way on a second
 //! click; its charts take the ticked rows (a val curve per run, latency measured as a job); its
-//! seed table puts the run beside the seed's rows.
+//! seed table puts the run beside the seed's rows; `--view` chooses the view at start-up.
 mod common;
 
 use common::ui::step_until;
@@ -137,4 +137,28 @@ fn the_compare_table_lists_the_runs_and_sorts_by_a_column() {
         "beside atWork_full and the mean of the variants"
     );
     harness.get_by_label(&format!("{} (int8 per-channel)", summary.run));
+}
+
+#[test]
+fn the_command_lines_view_outlives_the_project_opening_and_the_seed_table_needs_no_run() {
+    let dir = common::trainable_project();
+    let args = StudioArgs {
+        project: Some(dir.path().to_path_buf()),
+        workspace: Some("compare".into()),
+        view: Some("seed".into()),
+        ..StudioArgs::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| StudioApp::new(cc, args));
+    step_until(&mut harness, "the project to open", |app| {
+        app.open.is_some()
+    });
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().workspaces.compare.view,
+        segstudio::ui::compare::View::Seed
+    );
+    // A project without runs still shows the seed's rows.
+    harness.get_by_label("MobileNetv2, atWork_full");
 }

@@ -255,7 +255,8 @@ impl Workspace for CompareWorkspace {
             }
         });
         ui.separator();
-        if self.is_loaded() && self.rows.is_empty() {
+        // The seed's table stands without runs of ours; the other views have nothing to show.
+        if self.is_loaded() && self.rows.is_empty() && self.view != View::Seed {
             ui.label(
                 "No run has weights yet: train one in the Train workspace (or `segstudio train`).",
             );
@@ -282,8 +283,10 @@ impl Workspace for CompareWorkspace {
     }
 
     fn project_opened(&mut self, project: &Project) {
-        let ctx = self.ctx.take();
+        // The view is the user's choice (or the command line's `--view`), not the project's.
+        let (ctx, view) = (self.ctx.take(), self.view);
         *self = Self {
+            view,
             ctx,
             ..Self::default()
         };
