@@ -283,16 +283,20 @@ pub fn to_csv(rows: &[CompareRow]) -> String {
 
 /// The table as Markdown (per-class IoU left out: a wide table reads better as CSV).
 pub fn to_markdown(rows: &[CompareRow]) -> String {
+    markdown_table(&COLUMNS, rows.iter().map(CompareRow::cells))
+}
+
+/// A Markdown table of `header` and `rows`, `|` in cells escaped.
+pub(crate) fn markdown_table(
+    header: &[&str],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> String {
     let mut lines = vec![
-        format!("| {} |", COLUMNS.join(" | ")),
-        format!("|{}", " --- |".repeat(COLUMNS.len())),
+        format!("| {} |", header.join(" | ")),
+        format!("|{}", " --- |".repeat(header.len())),
     ];
-    for r in rows {
-        let cells: Vec<String> = r
-            .cells()
-            .into_iter()
-            .map(|c| c.replace('|', "\\|"))
-            .collect();
+    for cells in rows {
+        let cells: Vec<String> = cells.iter().map(|c| c.replace('|', "\\|")).collect();
         lines.push(format!("| {} |", cells.join(" | ")));
     }
     lines.join("\n") + "\n"

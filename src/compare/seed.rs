@@ -219,19 +219,7 @@ impl SeedRow {
 
 /// The seed table as Markdown.
 pub fn to_markdown(rows: &[SeedRow]) -> String {
-    let mut lines = vec![
-        format!("| {} |", SEED_COLUMNS.join(" | ")),
-        format!("|{}", " --- |".repeat(SEED_COLUMNS.len())),
-    ];
-    for r in rows {
-        let cells: Vec<String> = r
-            .cells()
-            .into_iter()
-            .map(|c| c.replace('|', "\\|"))
-            .collect();
-        lines.push(format!("| {} |", cells.join(" | ")));
-    }
-    lines.join("\n") + "\n"
+    super::markdown_table(&SEED_COLUMNS, rows.iter().map(SeedRow::cells))
 }
 
 #[cfg(test)]

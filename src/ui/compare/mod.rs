@@ -213,18 +213,7 @@ impl Workspace for CompareWorkspace {
             }
         });
         if let Some(handle) = &self.latency {
-            ui.horizontal(|ui| {
-                let p = handle.progress();
-                ui.add(
-                    egui::ProgressBar::new(p.fraction())
-                        .desired_width(240.0)
-                        .show_percentage(),
-                );
-                ui.label(p.stage());
-                if ui.button("Cancel").clicked() {
-                    handle.cancel();
-                }
-            });
+            crate::ui::widgets::job_progress(ui, handle);
         }
         if let Some(e) = &self.error {
             ui.colored_label(ui.visuals().error_fg_color, e);

@@ -174,18 +174,7 @@ impl EvaluateWorkspace {
             }
         });
         if let Some(handle) = &self.job {
-            ui.horizontal(|ui| {
-                let p = handle.progress();
-                ui.add(
-                    egui::ProgressBar::new(p.fraction())
-                        .desired_width(240.0)
-                        .show_percentage(),
-                );
-                ui.label(p.stage());
-                if ui.button("Cancel").clicked() {
-                    handle.cancel();
-                }
-            });
+            crate::ui::widgets::job_progress(ui, handle);
         }
         if let Some(e) = &self.error {
             ui.colored_label(ui.visuals().error_fg_color, e);
