@@ -50,6 +50,12 @@ impl Progress {
         }
     }
 
+    /// Changes the current stage's length and keeps its count (a time-budgeted training run
+    /// re-estimating its number of steps).
+    pub fn set_total(&self, total: u64) {
+        self.total.store(total, Ordering::Relaxed);
+    }
+
     pub fn advance(&self, steps: u64) {
         self.done.fetch_add(steps, Ordering::Relaxed);
     }

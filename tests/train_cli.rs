@@ -335,3 +335,45 @@ fn a_non_finite_loss_stops_the_run_naming_the_step() {
     let runs = ok(&segstudio(&["runs", "--project", root]));
     assert!(runs.contains("failed"), "{runs}");
 }
+
+/// A `--minutes` run sizes its poly schedule from its own rate and keeps re-sizing it, so it ends
+/// where the schedule ends: the last step's learning rate is near zero, not the base rate.
+#[test]
+fn a_time_budgeted_run_ends_its_schedule_with_its_budget() {
+    let dir = common::trainable_project();
+    let summary = train(
+        dir.path(),
+        &[
+            "--minutes",
+            "0.2",
+            "--eval-every",
+            "0",
+            "--checkpoint-every",
+            "0",
+            "--val-split",
+            "none",
+        ],
+    );
+    let run = summary["run"].as_str().unwrap();
+    let steps = summary["steps"].as_u64().unwrap();
+    let text =
+        std::fs::read_to_string(dir.path().join("runs").join(run).join("metrics.csv")).unwrap();
+    let last_lr: f64 = text
+        .lines()
+        .last()
+        .unwrap()
+        .split(',')
+        .nth(3)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        steps >= 25,
+        "12 s should be dozens of tiny steps, got {steps}"
+    );
+    // Base 0.05; within the last re-estimate's ten steps of the horizon, poly 0.9 is far below it.
+    assert!(
+        last_lr < 0.05 * 0.4,
+        "the run stopped with lr {last_lr} after {steps} steps: its schedule was not finished"
+    );
+}

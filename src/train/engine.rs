@@ -13,12 +13,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor};
-use serde::Serialize;
 
 use super::config::{Budget, RUN_FORMAT, RunRecord, TrainConfig};
 use super::data::{self, Dataset};
+pub use super::events::{StepReport, TrainError, TrainEvent, TrainSummary, ValReport};
 use super::infer::{Predictor, validate};
 use super::loader::Loader;
+pub use super::memory::estimate_bytes;
+use super::memory::{check_memory, peak_rss_mb};
 use super::optimizer::Optimizer;
 use super::store::{RunDir, RunState, RunStatus, timestamp};
 use crate::model::Model;
@@ -28,79 +30,8 @@ use crate::progress::Progress;
 use crate::project::runs::DatasetSnapshot;
 use crate::project::{IGNORE_LABEL, Project};
 
-/// What the loop reports as it goes.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub enum TrainEvent {
-    Started {
-        run: String,
-        first_step: u64,
-        total_steps: Option<u64>,
-        train_images: usize,
-        val_images: usize,
-    },
-    Step(StepReport),
-    Validated(ValReport),
-    Checkpoint {
-        step: u64,
-    },
-    /// Pretrained weights were loaded (`--init`).
-    Initialised(super::init::InitReport),
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct StepReport {
-    /// Steps done, this one included.
-    pub step: u64,
-    pub loss: f64,
-    pub lr: f64,
-    pub images_per_s: f64,
-    /// Share of the step the model waited for the loader (0: never).
-    pub loader_wait: f64,
-    /// Training seconds of the run so far.
-    pub seconds: f64,
-    pub total_steps: Option<u64>,
-    pub eta_seconds: Option<f64>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ValReport {
-    pub step: u64,
-    pub seconds: f64,
-    pub miou: Option<f64>,
-    pub pixel_acc: Option<f64>,
-    pub per_class: std::collections::BTreeMap<String, f64>,
-}
-
-/// How a run ended (the `train` command's `--json` line).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct TrainSummary {
-    pub run: String,
-    pub steps: u64,
-    pub final_loss: Option<f64>,
-    pub val_miou: Option<f64>,
-    pub best_val_miou: Option<f64>,
-    pub cancelled: bool,
-    pub seconds: f64,
-    pub images_per_s: f64,
-    /// Share of the steps' time spent waiting on the loader.
-    pub loader_wait: f64,
-    /// Seconds the loader threads spent per batch, on average.
-    pub loader_seconds_per_batch: f64,
-    pub peak_rss_mb: Option<f64>,
-}
-
-/// Why a run could not start or stopped.
-#[derive(Debug, thiserror::Error)]
-pub enum TrainError {
-    #[error("{0}")]
-    Invalid(String),
-    #[error(
-        "the loss is {loss} at step {step}: training stopped (lower the LR, or check the labels); the run can resume from its last checkpoint"
-    )]
-    NonFinite { step: u64, loss: f64 },
-    #[error("{0}")]
-    Failed(String),
-}
+/// How often (in steps) a time-budgeted run re-estimates its schedule's length.
+const HORIZON_EVERY: u64 = 10;
 
 fn failed(e: impl std::fmt::Display) -> TrainError {
     TrainError::Failed(e.to_string())
@@ -286,57 +217,6 @@ fn initialise(
     Ok(())
 }
 
-/// Refuses a run whose estimated peak memory exceeds what the machine has available.
-fn check_memory(
-    config: &TrainConfig,
-    model: &crate::model::Config,
-    samples: usize,
-) -> Result<(), TrainError> {
-    let estimate = estimate_bytes(config, model, samples);
-    let Some(available) = available_memory() else {
-        return Ok(());
-    };
-    if estimate > available {
-        return Err(TrainError::Invalid(format!(
-            "this run needs about {:.1} GB of memory and {:.1} GB is available: lower --batch or --size",
-            estimate as f64 / 1e9,
-            available as f64 / 1e9
-        )));
-    }
-    Ok(())
-}
-
-/// Peak memory of a run: weights, gradients and optimiser state, the activations kept for the
-/// backward pass (bytes per input pixel measured with `bench train-step` at 320×240: 1.9 kB for
-/// `MobileNetV2`, 8.9 kB for Xception-65, BENCHMARKS.md), and the decoded samples.
-pub fn estimate_bytes(config: &TrainConfig, model: &crate::model::Config, samples: usize) -> u64 {
-    let stats = crate::model::stats(model, config.size[1] as usize, config.size[0] as usize);
-    let per_pixel = match model.backbone {
-        crate::model::Backbone::MobileNetV2 => 1_900.0,
-        crate::model::Backbone::Xception65 => 8_900.0,
-    } * model.depth_multiplier.min(1.0);
-    let pixels = f64::from(config.size[0]) * f64::from(config.size[1]);
-    let activations = per_pixel * pixels * config.batch as f64;
-    let tensors = stats.bytes_f32 as f64 * 4.0;
-    let cache = samples as f64 * pixels * 4.0;
-    (activations + tensors + cache) as u64
-}
-
-fn available_memory() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
-
-/// The process's peak resident memory, from `/proc/self/status` (Linux).
-pub fn peak_rss_mb() -> Option<f64> {
-    let text = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = text.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
 /// Seed of step `step`'s dropout masks.
 fn dropout_seed(seed: u64, step: u64) -> u64 {
     seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ step.wrapping_mul(0xD1B5_4A32_D192_ED03)
@@ -398,7 +278,11 @@ impl Session<'_> {
             None => None,
         };
         let first = self.state.step;
-        let end = self.state.total_steps.unwrap_or(u64::MAX);
+        // A time budget's horizon moves as the run goes, so its loader never stops on its own.
+        let end = match train.budget {
+            Budget::Steps(_) => self.state.total_steps.unwrap_or(u64::MAX),
+            Budget::Minutes(_) => u64::MAX,
+        };
         let mut loader = Loader::start(
             &self.train_set,
             train.augment,
@@ -465,19 +349,22 @@ impl Session<'_> {
             if totals.steps == 10 {
                 seconds_at_10 = self.state.seconds;
             }
-            if let (None, Some(budget)) = (self.state.total_steps, budget_seconds)
-                && totals.steps == 20
+            if let Some(budget) = budget_seconds
+                && totals.steps >= 20
+                && totals.steps.is_multiple_of(HORIZON_EVERY)
             {
-                // The schedule's length from the rate of steps 11–20: the first steps are slower
-                // (buffers are allocated, caches warm), and counting them (as the torch peer does
-                // with its first ten) would end the schedule minutes before the budget. 3 % of what
-                // is left is kept for the validations.
-                let per_step = (self.state.seconds - seconds_at_10) / 10.0;
-                let left = (budget - self.state.seconds).max(0.0) * 0.97;
-                let total = (self.state.step + (left / per_step) as u64).max(21);
+                // The schedule's length from this session's wall-clock rate since its tenth step
+                // (validations and checkpoints included, as they spend the same budget). The
+                // first steps are slower (buffers are allocated, caches warm), and counting them
+                // (as the torch peer does with its first ten) would end the schedule minutes
+                // before the budget. One estimate at step 20 is not enough either: a shared
+                // machine's speed drifts, and a run that stopped at 91 % of its horizon never
+                // reached the poly schedule's small learning rates. So it is re-estimated.
+                let per_step = (self.state.seconds - seconds_at_10) / (totals.steps - 10) as f64;
+                let left = (budget - self.state.seconds).max(0.0);
+                let total = (self.state.step + (left / per_step) as u64).max(self.state.step + 1);
                 self.state.total_steps = Some(total);
-                progress.start_stage("training", total.saturating_sub(first));
-                progress.advance(totals.steps);
+                progress.set_total(total.saturating_sub(first));
             }
             progress.advance(1);
             progress.set_detail(format!(
