@@ -5,7 +5,9 @@
 //!   and torchvision's last 1×1 conv (`features.18`, which DeepLab does not use) are left out, and
 //!   the ASPP head and logits start from the seed;
 //! - a safetensors file holding SegStudio's own tensor names (a checkpoint of another run, or a
-//!   model-zoo checkpoint converted to these names): every tensor it has with a known name.
+//!   TF DeepLab model-zoo checkpoint converted by `scripts/convert_tf_deeplab.py`): every tensor it
+//!   has with a known name. Logits of another class count (the zoo's 21 VOC classes) are left, so
+//!   the run keeps its own.
 //!
 //! Names and shapes are checked as the checkpoint loader does: a tensor of the wrong shape is an
 //! error naming it; one the model lacks is reported. torchvision's `BatchNorm` eps (1e-5) differs
@@ -88,6 +90,19 @@ pub fn load_init(model: &Model, path: &Path) -> Result<InitReport, String> {
             report.unused.push(target.clone());
             continue;
         };
+        // A zoo checkpoint's logits are those of its own label set (VOC's 21); a run with other
+        // labels keeps its own and takes the rest of the net from the file.
+        if target.starts_with("logits.")
+            && var.dims() != tensor.dims()
+            && var.dims()[1..] == tensor.dims()[1..]
+        {
+            report.unused.push(format!(
+                "{target} ({} classes in the file, {} in this run: the run's own are kept)",
+                tensor.dims()[0],
+                var.dims()[0]
+            ));
+            continue;
+        }
         if var.dims() != tensor.dims() {
             return Err(format!(
                 "{name}: {target} is {:?} in the file and {:?} in the model (a different width or encoder?)",
