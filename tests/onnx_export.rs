@@ -10,7 +10,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use candle_core::{Device, Tensor};
 use segstudio::model::{Config, Model};
@@ -18,23 +18,7 @@ use segstudio::project::Project;
 use segstudio::quantize::{Granularity, QuantizedNet, RangeMethod, calibrate};
 use segstudio::train::{Predictor, RunDir};
 
-fn segstudio(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_segstudio"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn last_json(out: &Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout.clone()).unwrap();
-    serde_json::from_str(stdout.lines().last().unwrap()).unwrap()
-}
+use common::cli::{last_json, segstudio};
 
 fn f32s(bytes: &[u8]) -> Vec<f32> {
     bytes
@@ -180,30 +164,18 @@ fn export_model_writes_what_onnx_runtime_runs_as_segstudio_does() {
     };
     let dir = common::trainable_project();
     let root = dir.path().to_str().unwrap();
-    let summary = last_json(&segstudio(&[
-        "train",
-        "--project",
-        root,
-        "--json",
-        "--encoder",
-        "mobilenetv2",
-        "--depth-multiplier",
-        "0.35",
-        "--size",
-        "64x48",
-        "--batch",
-        "2",
-        "--lr",
-        "0.05",
-        "--seed",
+    let summary = common::cli::train_tiny(
+        dir.path(),
         "3",
-        "--steps",
-        "8",
-        "--eval-every",
-        "4",
-        "--checkpoint-every",
-        "4",
-    ]));
+        &[
+            "--steps",
+            "8",
+            "--eval-every",
+            "4",
+            "--checkpoint-every",
+            "4",
+        ],
+    );
     let run = summary["run"].as_str().unwrap().to_owned();
     // Without an int8 checkpoint the int8 export says what to do.
     let onnx8 = dir.path().join("model-int8.onnx");

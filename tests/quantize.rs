@@ -9,11 +9,11 @@
 
 mod common;
 
-use std::process::{Command, Output};
-
 use candle_core::{Device, Tensor};
 use segstudio::model::{Config, Model};
 use segstudio::quantize::{Granularity, QuantizedNet, RangeMethod, calibrate, store};
+
+use common::cli::{last_json, ok, segstudio};
 
 fn max_rel_diff(a: &Tensor, b: &Tensor) -> f32 {
     let a = a.flatten_all().unwrap().to_vec1::<f32>().unwrap();
@@ -161,56 +161,22 @@ fn the_int8_checkpoint_round_trips_and_refuses_other_files() {
     assert!(err.contains("int8.safetensors"), "{err}");
 }
 
-fn segstudio(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_segstudio"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn last_json(out: &Output) -> serde_json::Value {
-    serde_json::from_str(ok(out).lines().last().unwrap()).unwrap()
-}
-
 #[test]
 fn quantize_cli_reports_sizes_and_scores_that_eval_confirms() {
     let dir = common::trainable_project();
     let root = dir.path().to_str().unwrap();
-    let summary = last_json(&segstudio(&[
-        "train",
-        "--project",
-        root,
-        "--json",
-        "--encoder",
-        "mobilenetv2",
-        "--depth-multiplier",
-        "0.35",
-        "--size",
-        "64x48",
-        "--batch",
-        "2",
-        "--lr",
-        "0.05",
-        "--seed",
+    let summary = common::cli::train_tiny(
+        dir.path(),
         "7",
-        "--steps",
-        "6",
-        "--eval-every",
-        "3",
-        "--checkpoint-every",
-        "3",
-    ]));
+        &[
+            "--steps",
+            "6",
+            "--eval-every",
+            "3",
+            "--checkpoint-every",
+            "3",
+        ],
+    );
     let run = summary["run"].as_str().unwrap().to_owned();
     let report = last_json(&segstudio(&[
         "quantize",

@@ -7,14 +7,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
-fn segstudio(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_segstudio"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use common::cli::segstudio;
 
 fn score(project: &Path, predictions: &Path) -> serde_json::Value {
     let out = segstudio(&[

@@ -9,48 +9,14 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn segstudio(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_segstudio"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use common::cli::{ok, segstudio};
 
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-const TINY: [&str; 12] = [
-    "--encoder",
-    "mobilenetv2",
-    "--depth-multiplier",
-    "0.35",
-    "--size",
-    "64x48",
-    "--batch",
-    "2",
-    "--lr",
-    "0.05",
-    "--seed",
-    "7",
-];
-
+/// The tests' tiny run with seed 7 and `extra`; its summary.
 fn train(dir: &Path, extra: &[&str]) -> serde_json::Value {
-    let mut args = vec!["train", "--project", dir.to_str().unwrap(), "--json"];
-    args.extend(TINY);
-    args.extend(extra);
-    let stdout = ok(&segstudio(&args));
-    serde_json::from_str(stdout.lines().last().unwrap()).unwrap()
+    common::cli::train_tiny(dir, "7", extra)
 }
 
 /// The losses by step from a run's `metrics.csv`.
@@ -188,7 +154,8 @@ fn a_run_killed_mid_training_resumes_onto_the_same_steps() {
         other.path().to_str().unwrap(),
         "--json",
     ])
-    .args(TINY)
+    .args(common::cli::TINY_MODEL)
+    .args(["--seed", "7"])
     .args(args)
     .stdout(std::process::Stdio::null())
     .stderr(std::process::Stdio::null());
@@ -303,29 +270,11 @@ fn a_non_finite_loss_stops_the_run_naming_the_step() {
         &init,
     )
     .unwrap();
-    let out = segstudio(&[
-        "train",
-        "--project",
-        root,
-        "--encoder",
-        "mobilenetv2",
-        "--depth-multiplier",
-        "0.35",
-        "--size",
-        "64x48",
-        "--batch",
-        "2",
-        "--seed",
-        "7",
-        "--steps",
-        "5",
-        "--eval-every",
-        "0",
-        "--checkpoint-every",
-        "0",
-        "--init",
-        init.to_str().unwrap(),
-    ]);
+    let mut args = vec!["train", "--project", root];
+    args.extend(common::cli::TINY_MODEL);
+    args.extend(["--seed", "7", "--steps", "5", "--eval-every", "0"]);
+    args.extend(["--checkpoint-every", "0", "--init", init.to_str().unwrap()]);
+    let out = segstudio(&args);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -140,22 +140,35 @@ fn convert_tf(
     );
 }
 
-/// A TF-layout array of the `.npz`, read by candle (not by the conversion script).
-fn npz_tensor(npz: &std::path::Path, name: &str) -> candle_core::Tensor {
-    candle_core::Tensor::read_npz(npz)
-        .unwrap()
-        .into_iter()
-        .find(|(n, _)| n == name)
-        .unwrap_or_else(|| panic!("{name} is not in {}", npz.display()))
-        .1
+/// TF's layouts, as SegStudio (torch's layouts) holds them: HWIO → OIHW for a convolution,
+/// [kh, kw, C, 1] → [C, 1, kh, kw] for a depthwise one; vectors stay as they are.
+#[derive(Clone, Copy)]
+enum TfLayout {
+    Conv,
+    Depthwise,
+    Vector,
 }
 
-fn model_var(model: &Model, name: &str) -> candle_core::Tensor {
+/// The model's `ours` holds, bit for bit, the `.npz`'s TF-layout `tf` read by candle (not by the
+/// conversion script) and permuted by hand.
+fn assert_converted(model: &Model, npz: &std::path::Path, tf: &str, layout: TfLayout, ours: &str) {
+    let source = candle_core::Tensor::read_npz(npz)
+        .unwrap()
+        .into_iter()
+        .find(|(n, _)| n == tf)
+        .unwrap_or_else(|| panic!("{tf} is not in {}", npz.display()))
+        .1;
+    let source = match layout {
+        TfLayout::Conv => source.permute((3, 2, 0, 1)).unwrap(),
+        TfLayout::Depthwise => source.permute((2, 3, 0, 1)).unwrap(),
+        TfLayout::Vector => source,
+    };
     let data = model.varmap.data().lock().unwrap();
-    data.get(name)
-        .unwrap_or_else(|| panic!("the model has no {name}"))
-        .as_tensor()
-        .clone()
+    let target = data
+        .get(ours)
+        .unwrap_or_else(|| panic!("the model has no {ours}"))
+        .as_tensor();
+    assert_same_values(target, &source);
 }
 
 #[test]
@@ -175,21 +188,28 @@ fn tf_model_zoo_weights_converted_by_the_script_give_the_tf_features() {
     // The whole net comes from the file: encoder, the image-pooling + 1×1 head, the logits.
     assert_eq!((report.loaded, report.kept), (272, 0), "{report:?}");
     assert!(report.unused.is_empty(), "{:?}", report.unused);
-    // Layouts, checked here by hand: HWIO → OIHW, [kh, kw, C, 1] → [C, 1, kh, kw].
-    let tf = npz_tensor(&npz, "aspp0/weights")
-        .permute((3, 2, 0, 1))
-        .unwrap();
-    assert_same_values(&model_var(&model, "aspp.aspp0.0.weight"), &tf);
-    let tf = npz_tensor(
+    // Three places checked by hand, one of each layout.
+    assert_converted(
+        &model,
+        &npz,
+        "aspp0/weights",
+        TfLayout::Conv,
+        "aspp.aspp0.0.weight",
+    );
+    assert_converted(
+        &model,
         &npz,
         "MobilenetV2/expanded_conv_5/depthwise/depthwise_weights",
-    )
-    .permute((2, 3, 0, 1))
-    .unwrap();
-    let ours = model_var(&model, "encoder.layers.5.depthwise.0.weight");
-    assert_same_values(&ours, &tf);
-    let tf = npz_tensor(&npz, "logits/semantic/biases");
-    assert_same_values(&model_var(&model, "logits.bias"), &tf);
+        TfLayout::Depthwise,
+        "encoder.layers.5.depthwise.0.weight",
+    );
+    assert_converted(
+        &model,
+        &npz,
+        "logits/semantic/biases",
+        TfLayout::Vector,
+        "logits.bias",
+    );
     // The features against numpy's TF-semantics forward pass of the same arrays.
     let expected = candle_core::Tensor::read_npz(fixture("tf_mnv2_w025_features.npz")).unwrap();
     let get = |name: &str| {
@@ -257,23 +277,25 @@ fn every_variable_of_a_tf_xception65_deeplab_checkpoint_converts_to_its_place() 
     assert!(report.unused.is_empty(), "{:?}", report.unused);
     // Two places checked by hand: the last unit of the exit flow (unit 20 after 3 entry and 16
     // middle units and exit block 1), and the third atrous branch.
-    let tf = npz_tensor(
+    assert_converted(
+        &model,
         &npz,
         "xception_65/exit_flow/block2/unit_1/xception_module/separable_conv3_pointwise/weights",
-    )
-    .permute((3, 2, 0, 1))
-    .unwrap();
-    let ours = model_var(&model, "encoder.units.20.convs.2.pointwise.0.weight");
-    assert_same_values(&ours, &tf);
-    let tf = npz_tensor(&npz, "aspp3_depthwise/depthwise_weights")
-        .permute((2, 3, 0, 1))
-        .unwrap();
-    let ours = model_var(&model, "aspp.atrous.2.depthwise.0.weight");
-    assert_same_values(&ours, &tf);
-    let tf = npz_tensor(
+        TfLayout::Conv,
+        "encoder.units.20.convs.2.pointwise.0.weight",
+    );
+    assert_converted(
+        &model,
+        &npz,
+        "aspp3_depthwise/depthwise_weights",
+        TfLayout::Depthwise,
+        "aspp.atrous.2.depthwise.0.weight",
+    );
+    assert_converted(
+        &model,
         &npz,
         "xception_65/middle_flow/block1/unit_16/xception_module/separable_conv2_depthwise/BatchNorm/moving_variance",
+        TfLayout::Vector,
+        "encoder.units.18.convs.1.depthwise.1.running_var",
     );
-    let ours = model_var(&model, "encoder.units.18.convs.1.depthwise.1.running_var");
-    assert_same_values(&ours, &tf);
 }

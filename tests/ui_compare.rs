@@ -4,7 +4,7 @@
 //! seed table puts the run beside the seed's rows; `--view` chooses the view at start-up.
 mod common;
 
-use common::ui::step_until;
+use common::ui::{open_studio, step_until};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
@@ -15,24 +15,10 @@ use segstudio::ui::StudioApp;
 fn the_compare_table_lists_the_runs_and_sorts_by_a_column() {
     let dir = common::trainable_project();
     let project = segstudio::project::Project::open(dir.path()).expect("project");
-    let mut config = segstudio::train::TrainConfig {
-        encoder: "mobilenetv2".into(),
-        size: [64, 48],
-        batch: 2,
-        budget: segstudio::train::Budget::Steps(4),
-        depth_multiplier: 0.35,
-        ..segstudio::train::TrainConfig::default()
-    };
+    let mut config = common::tiny_train_config(4);
     config.eval_every = 2;
+    let summary = common::train_in_process(&project, config);
     let progress = segstudio::progress::Progress::default();
-    let summary = segstudio::train::train(
-        &project,
-        config,
-        &candle_core::Device::Cpu,
-        &progress,
-        &mut |_| {},
-    )
-    .expect("a tiny run trains");
     let run = segstudio::train::RunDir::open(project.root(), &summary.run);
     let options = segstudio::quantize::job::QuantizeOptions {
         calib_images: 2,
@@ -45,12 +31,7 @@ fn the_compare_table_lists_the_runs_and_sorts_by_a_column() {
         project: Some(dir.path().to_path_buf()),
         ..StudioArgs::default()
     };
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| StudioApp::new(cc, args));
-    step_until(&mut harness, "the project to open", |app| {
-        app.open.is_some()
-    });
+    let mut harness = open_studio(args, [1400.0, 900.0]);
     harness.get_by_label("Compare").click();
     step_until(&mut harness, "the rows", |app| {
         app.workspaces.compare.is_loaded() && !app.workspaces.compare.rows.is_empty()
@@ -148,12 +129,7 @@ fn the_command_lines_view_outlives_the_project_opening_and_the_seed_table_needs_
         view: Some("seed".into()),
         ..StudioArgs::default()
     };
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| StudioApp::new(cc, args));
-    step_until(&mut harness, "the project to open", |app| {
-        app.open.is_some()
-    });
+    let mut harness = open_studio(args, [1400.0, 900.0]);
     harness.run_steps(2);
     assert_eq!(
         harness.state().workspaces.compare.view,

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::ui::{step_until, type_into};
+use common::ui::{open_studio, step_until, type_into};
 
 use std::path::Path;
 
@@ -40,12 +40,7 @@ fn open(dir: &Path) -> Harness<'static, StudioApp> {
         project: Some(dir.to_path_buf()),
         ..StudioArgs::default()
     };
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .build_eframe(move |cc| StudioApp::new(cc, args));
-    step_until(&mut harness, "the project to open", |app| {
-        app.open.is_some()
-    });
+    let mut harness = open_studio(args, [1280.0, 800.0]);
     harness.get_by_label("Dataset").click();
     step_until(&mut harness, "the analysis", |app| {
         app.active == WorkspaceId::Dataset

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::ui::step_until;
+use common::ui::{open_studio, step_until};
 
 use std::path::Path;
 
@@ -29,12 +29,7 @@ fn open_label(dir: &Path) -> Harness<'static, StudioApp> {
         project: Some(dir.to_path_buf()),
         ..StudioArgs::default()
     };
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1360.0, 860.0))
-        .build_eframe(move |cc| StudioApp::new(cc, args));
-    step_until(&mut harness, "the project to open", |app| {
-        app.open.is_some()
-    });
+    let mut harness = open_studio(args, [1360.0, 860.0]);
     harness.get_by_label("Label").click();
     step_until(&mut harness, "the Label workspace", |app| {
         app.active == WorkspaceId::Label
@@ -289,9 +284,7 @@ fn block_project(dir: &Path) -> Harness<'static, StudioApp> {
         workspace: Some("label".to_owned()),
         ..StudioArgs::default()
     };
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1360.0, 860.0))
-        .build_eframe(move |cc| StudioApp::new(cc, args));
+    let mut harness = open_studio(args, [1360.0, 860.0]);
     step_until(&mut harness, "the photo on the canvas", |app| {
         app.open.is_some() && app.workspaces.label.canvas.is_showing(0)
     });
@@ -674,9 +667,7 @@ fn a_photo_wider_than_the_largest_texture_is_shown_in_tiles() {
         workspace: Some("label".into()),
         ..StudioArgs::default()
     };
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1360.0, 860.0))
-        .build_eframe(move |cc| StudioApp::new(cc, args));
+    let mut harness = open_studio(args, [1360.0, 860.0]);
     step_until(&mut harness, "the wide photo on the canvas", |app| {
         app.workspaces.label.canvas.is_showing(0)
     });
@@ -749,9 +740,7 @@ fn an_instance_selected_on_the_canvas_scrolls_into_the_instance_list() {
         workspace: Some("label".into()),
         ..StudioArgs::default()
     };
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1360.0, 860.0))
-        .build_eframe(move |cc| StudioApp::new(cc, args));
+    let mut harness = open_studio(args, [1360.0, 860.0]);
     step_until(&mut harness, "the photo on the canvas", |app| {
         app.workspaces.label.canvas.is_showing(0)
     });

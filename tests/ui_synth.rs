@@ -3,7 +3,7 @@
 //! behind, so nothing half-written is ever offered for training.
 mod common;
 
-use common::ui::step_until;
+use common::ui::{open_studio, step_until};
 
 use std::path::Path;
 
@@ -20,12 +20,7 @@ fn open_demo_copy(dir: &Path) -> Harness<'static, StudioApp> {
         project: Some(dir.to_path_buf()),
         ..StudioArgs::default()
     };
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1360.0, 860.0))
-        .build_eframe(move |cc| StudioApp::new(cc, args));
-    step_until(&mut harness, "the project to open", |app| {
-        app.open.is_some()
-    });
+    let mut harness = open_studio(args, [1360.0, 860.0]);
     harness.get_by_label("Synthesize").click();
     step_until(&mut harness, "the first preview", |app| {
         app.active == WorkspaceId::Synthesize

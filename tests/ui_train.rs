@@ -3,7 +3,7 @@
 //! Evaluate workspace scores a finished run and shows its per-class IoU.
 mod common;
 
-use common::ui::step_until;
+use common::ui::{open_studio, step_until};
 
 use std::path::Path;
 
@@ -18,13 +18,7 @@ fn open(dir: &Path) -> Harness<'static, StudioApp> {
         project: Some(dir.to_path_buf()),
         ..StudioArgs::default()
     };
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| StudioApp::new(cc, args));
-    step_until(&mut harness, "the project to open", |app| {
-        app.open.is_some()
-    });
-    harness
+    open_studio(args, [1400.0, 900.0])
 }
 
 /// A tiny model on 64×48 photos, so a step takes milliseconds.
@@ -83,23 +77,9 @@ fn a_run_started_from_the_train_workspace_charts_its_steps_and_cancels() {
 fn the_evaluate_workspace_shows_the_scores_of_a_finished_run() {
     let dir = common::trainable_project();
     let project = segstudio::project::Project::open(dir.path()).unwrap();
-    let mut config = segstudio::train::TrainConfig {
-        encoder: "mobilenetv2".into(),
-        size: [64, 48],
-        batch: 2,
-        budget: segstudio::train::Budget::Steps(4),
-        depth_multiplier: 0.35,
-        ..segstudio::train::TrainConfig::default()
-    };
+    let mut config = common::tiny_train_config(4);
     config.eval_every = 2;
-    let summary = segstudio::train::train(
-        &project,
-        config,
-        &candle_core::Device::Cpu,
-        &segstudio::progress::Progress::default(),
-        &mut |_| {},
-    )
-    .unwrap();
+    let summary = common::train_in_process(&project, config);
     let mut harness = open(dir.path());
     harness.get_by_label("Evaluate").click();
     step_until(&mut harness, "the run to be chosen", |app| {
@@ -130,34 +110,21 @@ fn pre_labelling_the_open_photo_adds_marked_instances_and_a_prior() {
     let dir = common::trainable_project();
     let project = segstudio::project::Project::open(dir.path()).unwrap();
     let config = segstudio::train::TrainConfig {
-        size: [64, 48],
-        batch: 2,
-        budget: segstudio::train::Budget::Steps(30),
-        depth_multiplier: 0.35,
         optimizer: segstudio::train::OptimizerConfig::Sgd(segstudio::model::optim::SgdParams {
             lr: 0.05,
             ..Default::default()
         }),
         val_split: None,
-        ..segstudio::train::TrainConfig::default()
+        ..common::tiny_train_config(30)
     };
-    segstudio::train::train(
-        &project,
-        config,
-        &candle_core::Device::Cpu,
-        &segstudio::progress::Progress::default(),
-        &mut |_| {},
-    )
-    .unwrap();
+    common::train_in_process(&project, config);
     let args = StudioArgs {
         project: Some(dir.path().to_path_buf()),
         image: Some("photo_004.png".into()),
         workspace: Some("label".into()),
         ..StudioArgs::default()
     };
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| StudioApp::new(cc, args));
+    let mut harness = open_studio(args, [1400.0, 900.0]);
     step_until(&mut harness, "the photo", |app| {
         app.open
             .as_ref()

@@ -5,6 +5,7 @@
     reason = "each test binary uses a different subset; a helper that cannot set up fails loudly"
 )]
 
+pub mod cli;
 pub mod ui;
 
 use std::path::{Path, PathBuf};
@@ -298,4 +299,30 @@ pub fn smooth_image(seed: u64, h: usize, w: usize) -> candle_core::Tensor {
         })
         .collect();
     candle_core::Tensor::from_vec(v, (1, 3, h, w), &candle_core::Device::Cpu).unwrap()
+}
+
+/// A MobileNetV2 of width 0.35 on 64×48 photos, batch 2, for `steps`: a step takes milliseconds.
+pub fn tiny_train_config(steps: u64) -> segstudio::train::TrainConfig {
+    segstudio::train::TrainConfig {
+        size: [64, 48],
+        batch: 2,
+        budget: segstudio::train::Budget::Steps(steps),
+        depth_multiplier: 0.35,
+        ..segstudio::train::TrainConfig::default()
+    }
+}
+
+/// Trains `config` on `project` in this process on the CPU, as the studio's worker does.
+pub fn train_in_process(
+    project: &Project,
+    config: segstudio::train::TrainConfig,
+) -> segstudio::train::TrainSummary {
+    segstudio::train::train(
+        project,
+        config,
+        &candle_core::Device::Cpu,
+        &segstudio::progress::Progress::default(),
+        &mut |_| {},
+    )
+    .unwrap()
 }

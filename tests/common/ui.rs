@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
+use segstudio::cli::StudioArgs;
 use segstudio::ui::StudioApp;
 
 /// Steps frames until `done` holds (background threads deliver between frames).
@@ -40,4 +41,15 @@ pub fn project<'a>(harness: &'a Harness<'_, StudioApp>) -> &'a segstudio::projec
         .as_ref()
         .expect("a project is open")
         .project()
+}
+
+/// The studio on `args` in a window of `size` points, stepped until its project is open.
+pub fn open_studio(args: StudioArgs, size: [f32; 2]) -> Harness<'static, StudioApp> {
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(size[0], size[1]))
+        .build_eframe(move |cc| StudioApp::new(cc, args));
+    step_until(&mut harness, "the project to open", |app| {
+        app.open.is_some()
+    });
+    harness
 }
