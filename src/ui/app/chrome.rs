@@ -128,45 +128,56 @@ impl StudioApp {
     /// Every running job with its stage, progress, ETA and Cancel (right to left).
     fn jobs_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         for job in self.jobs.statuses().iter().rev() {
-            let progress = &job.progress;
-            if progress.is_cancelled() {
-                ui.spinner();
-                ui.label(format!("{}: cancelling…", job.title));
-                continue;
-            }
-            if ui
-                .button("Cancel")
-                .on_hover_text(format!(
-                    "Stop {} and take back what it wrote",
-                    job.kind.name()
-                ))
-                .clicked()
-            {
-                commands.push(Command::CancelJob(job.kind));
-            }
-            let (done, total) = progress.counts();
-            if total == 0 {
-                ui.spinner();
-            } else {
-                let eta = progress.eta().map_or_else(
-                    || "…".to_owned(),
-                    |d| format!("{:.0} s left", d.as_secs_f64().ceil()),
-                );
-                ui.add(
-                    egui::ProgressBar::new(progress.fraction())
-                        .desired_width(220.0)
-                        .text(format!("{done}/{total}, {eta}")),
-                );
-            }
-            let stage = progress.stage();
-            if stage.is_empty() {
-                ui.label(&job.title);
-            } else {
-                ui.label(format!("{}: {stage}", job.title));
-            }
-            ui.separator();
+            // Each job's widgets get ids of their own: auto ids count the widgets laid out
+            // before them in the status bar, which change from frame to frame (the save state,
+            // the other jobs' bars), and a click meant for last frame's Cancel would miss.
+            let scope = egui::UiBuilder::new()
+                .scope_id(egui::Id::unique(("status bar job", job.kind)))
+                .layout(egui::Layout::right_to_left(egui::Align::Center));
+            ui.scope_builder(scope, |ui| job_ui(ui, job, commands));
         }
     }
+}
+
+/// One job of the status bar: Cancel, its bar with counts and ETA (or a spinner), its stage.
+fn job_ui(ui: &mut egui::Ui, job: &crate::ui::jobs::JobStatus, commands: &mut Vec<Command>) {
+    let progress = &job.progress;
+    if progress.is_cancelled() {
+        ui.spinner();
+        ui.label(format!("{}: cancelling…", job.title));
+        return;
+    }
+    if ui
+        .button("Cancel")
+        .on_hover_text(format!(
+            "Stop {} and take back what it wrote",
+            job.kind.name()
+        ))
+        .clicked()
+    {
+        commands.push(Command::CancelJob(job.kind));
+    }
+    let (done, total) = progress.counts();
+    if total == 0 {
+        ui.spinner();
+    } else {
+        let eta = progress.eta().map_or_else(
+            || "…".to_owned(),
+            |d| format!("{:.0} s left", d.as_secs_f64().ceil()),
+        );
+        ui.add(
+            egui::ProgressBar::new(progress.fraction())
+                .desired_width(220.0)
+                .text(format!("{done}/{total}, {eta}")),
+        );
+    }
+    let stage = progress.stage();
+    if stage.is_empty() {
+        ui.label(&job.title);
+    } else {
+        ui.label(format!("{}: {stage}", job.title));
+    }
+    ui.separator();
 }
 
 fn save_state_ui(ui: &mut egui::Ui, state: &crate::label::SaveState) {
