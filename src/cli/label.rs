@@ -92,6 +92,9 @@ pub struct ClicksBenchArgs {
     /// the train split only, so the split measured here is unseen).
     #[arg(long)]
     pub run: Option<String>,
+    /// λ of the pre-label tool's prior: how much the run's log-odds weigh against the colours.
+    #[arg(long, default_value_t = crate::label::grabcut::Prior::DEFAULT_WEIGHT)]
+    pub prior_weight: f64,
     #[arg(long)]
     pub json: bool,
 }
@@ -145,6 +148,11 @@ pub fn bench_clicks(args: &ClicksBenchArgs) -> anyhow::Result<()> {
         FullMask, click_segmentation_effort, polygon_effort, prelabel_effort, regions, wand_effort,
     };
     use rayon::prelude::*;
+    anyhow::ensure!(
+        args.prior_weight.is_finite() && args.prior_weight >= 0.0,
+        "--prior-weight is a finite number ≥ 0, not {}",
+        args.prior_weight
+    );
     let project = crate::project::Project::open(&args.project)?;
     let predictor = args
         .run
@@ -184,8 +192,9 @@ pub fn bench_clicks(args: &ClicksBenchArgs) -> anyhow::Result<()> {
                 let logits = p.photo_logits(&image).ok()?;
                 let labels = crate::train::infer::argmax_labels(&logits).ok()?;
                 let probability = crate::train::infer::object_probability(&logits).ok()?;
-                let prior =
+                let mut prior =
                     crate::label::grabcut::Prior::new(entry.width, entry.height, probability)?;
+                prior.weight = args.prior_weight;
                 let mask: Vec<u8> = labels.iter().map(|&l| u8::from(l != 0)).collect();
                 let found = regions(
                     &mask,
@@ -264,6 +273,7 @@ pub fn bench_clicks(args: &ClicksBenchArgs) -> anyhow::Result<()> {
     if let Some(run) = &args.run {
         result["prelabel"] = tallies[3].json();
         result["prelabel_run"] = serde_json::Value::from(run.as_str());
+        result["prior_weight"] = serde_json::Value::from(args.prior_weight);
     }
     if args.json {
         return print_json(&result);
