@@ -152,12 +152,10 @@ enum TfLayout {
 /// The model's `ours` holds, bit for bit, the `.npz`'s TF-layout `tf` read by candle (not by the
 /// conversion script) and permuted by hand.
 fn assert_converted(model: &Model, npz: &std::path::Path, tf: &str, layout: TfLayout, ours: &str) {
-    let source = candle_core::Tensor::read_npz(npz)
-        .unwrap()
-        .into_iter()
-        .find(|(n, _)| n == tf)
-        .unwrap_or_else(|| panic!("{tf} is not in {}", npz.display()))
-        .1;
+    // Only the named array is read, not the whole checkpoint's.
+    let source = candle_core::Tensor::read_npz_by_name(npz, &[tf])
+        .unwrap_or_else(|e| panic!("{tf} in {}: {e}", npz.display()))
+        .remove(0);
     let source = match layout {
         TfLayout::Conv => source.permute((3, 2, 0, 1)).unwrap(),
         TfLayout::Depthwise => source.permute((2, 3, 0, 1)).unwrap(),
