@@ -187,9 +187,8 @@ impl BnParams {
         let (n, _, h, w) = x.dims4()?;
         let count = (n * h * w) as f64;
         let m = self.momentum;
-        let dev = x.device();
-        let mean = Tensor::new(bn.mean.as_slice(), dev)?;
-        let var = (Tensor::new(bn.var.as_slice(), dev)? * (count / (count - 1.0)))?;
+        let mean = bn.mean;
+        let var = (bn.var * (count / (count - 1.0)))?;
         self.running_mean
             .set(&((self.running_mean.as_tensor() * (1.0 - m))? + (mean * m)?)?)?;
         self.running_var

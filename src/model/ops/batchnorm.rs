@@ -10,7 +10,7 @@ use multiversion::multiversion;
 use rayon::prelude::*;
 
 use super::Act;
-use super::{ensure_cpu, f32_slice};
+use super::{f32_slice, portable};
 
 /// Per-channel batch mean and biased variance, filled by the forward pass.
 #[derive(Debug, Default)]
@@ -312,10 +312,10 @@ impl CustomOp3 for BnActTrainBwd {
 /// Output of [`batch_norm_act_train`].
 pub struct BatchNormTrain {
     pub output: Tensor,
-    /// Per-channel batch mean.
-    pub mean: Vec<f32>,
-    /// Per-channel biased batch variance.
-    pub var: Vec<f32>,
+    /// Per-channel batch mean, `[C]` on the input's device (no gradient).
+    pub mean: Tensor,
+    /// Per-channel biased batch variance, `[C]` on the input's device (no gradient).
+    pub var: Tensor,
 }
 
 /// `act(γ·(x − μ_B)/√(σ²_B + eps) + β)` with batch statistics of `[N, C, H, W]` input;
@@ -327,7 +327,10 @@ pub fn batch_norm_act_train(
     eps: f64,
     act: Act,
 ) -> Result<BatchNormTrain> {
-    ensure_cpu(x, "batch_norm_act_train")?;
+    if portable::is_used_for(x) {
+        let (output, mean, var) = portable::batch_norm_act_train(x, gamma, beta, eps, act)?;
+        return Ok(BatchNormTrain { output, mean, var });
+    }
     let stats = Arc::new(Mutex::new(BatchStats::default()));
     let op = BnActTrain {
         eps,
@@ -340,7 +343,7 @@ pub fn batch_norm_act_train(
     let st = stats.lock().expect("stats lock poisoned");
     Ok(BatchNormTrain {
         output,
-        mean: st.mean.clone(),
-        var: st.var.clone(),
+        mean: Tensor::new(st.mean.as_slice(), x.device())?,
+        var: Tensor::new(st.var.as_slice(), x.device())?,
     })
 }

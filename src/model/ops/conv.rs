@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::ConvParams;
 use super::gemm::{MatRef, gemm_strided};
-use super::{ensure_cpu, f32_slice};
+use super::{f32_slice, portable};
 
 /// Largest column buffer (elements) per block of output rows: 4 M floats, 16 MB.
 const BLOCK_ELEMS: usize = 4 << 20;
@@ -323,7 +323,9 @@ impl CustomOp2 for Conv2dBwdWeight {
 
 /// Dense convolution of `[N, Cin, H, W]` with `[Cout, Cin, k, k]`, differentiable in both.
 pub fn conv2d(x: &Tensor, weight: &Tensor, params: ConvParams) -> Result<Tensor> {
-    ensure_cpu(x, "conv2d_im2col")?;
+    if portable::is_used_for(x) {
+        return portable::conv2d(x, weight, params);
+    }
     x.contiguous()?
         .apply_op2(&weight.contiguous()?, Conv2d(params))
 }

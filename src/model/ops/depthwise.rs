@@ -12,7 +12,7 @@ use multiversion::multiversion;
 use rayon::prelude::*;
 
 use super::{Act, ConvParams};
-use super::{axpy, dot, ensure_cpu, f32_slice};
+use super::{axpy, dot, f32_slice, portable};
 
 /// Plane sizes shared by the three kernels.
 #[derive(Debug, Clone, Copy)]
@@ -519,7 +519,9 @@ impl CustomOp2 for DepthwiseBwdWeight {
 /// Depthwise convolution of `input` `[N, C, H, W]` with `weight` `[C, 1, kh, kw]`,
 /// differentiable in both arguments.
 pub fn depthwise_conv2d(input: &Tensor, weight: &Tensor, params: ConvParams) -> Result<Tensor> {
-    ensure_cpu(input, "depthwise_conv2d")?;
+    if portable::is_used_for(input) {
+        return portable::depthwise_conv2d(input, weight, params);
+    }
     input
         .contiguous()?
         .apply_op2(&weight.contiguous()?, DepthwiseFwd(params))
@@ -533,7 +535,16 @@ pub fn depthwise_conv2d_bias_act(
     params: ConvParams,
     act: Act,
 ) -> Result<Tensor> {
-    ensure_cpu(input, "depthwise_conv2d_bias_act")?;
+    if portable::is_used_for(input) {
+        return portable::depthwise_conv2d_act_bias_act(
+            input,
+            weight,
+            bias,
+            params,
+            Act::None,
+            act,
+        );
+    }
     input.contiguous()?.apply_op3(
         &weight.contiguous()?,
         &bias.contiguous()?,
@@ -555,7 +566,11 @@ pub fn depthwise_conv2d_act_bias_act(
     input_act: Act,
     act: Act,
 ) -> Result<Tensor> {
-    ensure_cpu(input, "depthwise_conv2d_act_bias_act")?;
+    if portable::is_used_for(input) {
+        return portable::depthwise_conv2d_act_bias_act(
+            input, weight, bias, params, input_act, act,
+        );
+    }
     input.contiguous()?.apply_op3_no_bwd(
         &weight.contiguous()?,
         &bias.contiguous()?,

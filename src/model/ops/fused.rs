@@ -6,7 +6,7 @@ use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor, bail};
 use rayon::prelude::*;
 
 use super::Act;
-use super::{ensure_cpu, f32_slice};
+use super::{f32_slice, portable};
 
 struct BiasAct(Act);
 
@@ -74,6 +74,8 @@ impl CustomOp2 for BiasAct {
 
 /// `act(x + bias)` with `bias` broadcast over channels of `[N, C, H, W]` input.
 pub fn bias_act(x: &Tensor, bias: &Tensor, act: Act) -> Result<Tensor> {
-    ensure_cpu(x, "bias_act")?;
+    if portable::is_used_for(x) {
+        return portable::bias_act(x, bias, act);
+    }
     x.contiguous()?.apply_op2(&bias.contiguous()?, BiasAct(act))
 }

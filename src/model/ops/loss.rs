@@ -7,7 +7,7 @@ use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor, b
 use multiversion::multiversion;
 use rayon::prelude::*;
 
-use super::{ensure_cpu, f32_slice};
+use super::{f32_slice, portable};
 use candle_core::backend::BackendStorage;
 
 /// Pixels per parallel task; small enough to balance two threads on a single image.
@@ -271,7 +271,9 @@ impl CustomOp2 for CrossEntropyGrad {
 /// Mean cross-entropy over pixels whose label is not `ignore`; 0 when every pixel is ignored.
 /// `logits` is `[N, C, H, W]` f32, `labels` is `[N, H, W]` u8/u32/i64. Differentiable in `logits`.
 pub fn cross_entropy_ignore(logits: &Tensor, labels: &Tensor, ignore: u32) -> Result<Tensor> {
-    ensure_cpu(logits, "cross_entropy_ignore")?;
+    if portable::is_used_for(logits) {
+        return portable::cross_entropy_ignore(logits, labels, ignore);
+    }
     logits
         .contiguous()?
         .apply_op2(&labels.contiguous()?, CrossEntropy { ignore })

@@ -4,8 +4,8 @@
 //! training-mode `BatchNorm` + activation and an eval-mode bias + activation. Each has a
 //! hand-written backward pass.
 //!
-//! The kernels run on CPU storage only. On any other device they return an error naming the
-//! operation, so a CUDA build fails loudly instead of silently falling back.
+//! The kernels run on CPU storage. On any other device (a CUDA build's GPU) each op takes its
+//! [`portable`] twin instead, composed from Candle's own ops and differentiated by Candle.
 
 mod act;
 mod batchnorm;
@@ -16,6 +16,7 @@ mod fused;
 mod gemm;
 mod loss;
 mod pointwise;
+pub mod portable;
 mod resize;
 
 pub use act::Act;
@@ -26,10 +27,11 @@ pub use depthwise::{depthwise_conv2d, depthwise_conv2d_act_bias_act, depthwise_c
 pub use fused::bias_act;
 pub use loss::cross_entropy_ignore;
 pub use pointwise::{pointwise_conv2d, pointwise_conv2d_bias_act, pointwise_conv2d_bias_residual};
+pub use portable::with_portable_kernels;
 pub use resize::resize_bilinear;
 pub(crate) use resize::taps as resize_taps;
 
-use candle_core::{CpuStorage, Layout, Result, Tensor, backend::BackendStorage, bail};
+use candle_core::{CpuStorage, Layout, Result, backend::BackendStorage, bail};
 
 /// Borrows the f32 data of a contiguous CPU tensor as a slice.
 pub(crate) fn f32_slice<'a>(
@@ -43,18 +45,6 @@ pub(crate) fn f32_slice<'a>(
     match layout.contiguous_offsets() {
         Some((start, end)) => Ok(&data[start..end]),
         None => bail!("{op}: input must be contiguous"),
-    }
-}
-
-/// Fails with a clear message unless `t` lives on the CPU.
-pub(crate) fn ensure_cpu(t: &Tensor, op: &str) -> Result<()> {
-    if t.device().is_cpu() {
-        Ok(())
-    } else {
-        bail!(
-            "{op}: only implemented for CPU tensors, got a tensor on {:?}",
-            t.device().location()
-        )
     }
 }
 

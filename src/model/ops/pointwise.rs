@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::Act;
 use super::gemm::{MatRef, gemm};
-use super::{ensure_cpu, f32_slice};
+use super::{f32_slice, portable};
 
 /// Checks `x` `[N, Cin, H, W]` against `weight` `[Cout, Cin, 1, 1]`; returns (n, cin, cout, h·w).
 fn dims(l1: &Layout, l2: &Layout, name: &str) -> Result<(usize, usize, usize, usize)> {
@@ -177,7 +177,9 @@ impl CustomOp2 for PointwiseBwdWeight {
 
 /// 1×1, stride-1 convolution of `[N, Cin, H, W]` with `[Cout, Cin, 1, 1]`, differentiable in both.
 pub fn pointwise_conv2d(x: &Tensor, weight: &Tensor) -> Result<Tensor> {
-    ensure_cpu(x, "pointwise_conv2d")?;
+    if portable::is_used_for(x) {
+        return portable::pointwise_conv2d(x, weight);
+    }
     x.contiguous()?.apply_op2(&weight.contiguous()?, Pointwise)
 }
 
@@ -292,7 +294,9 @@ pub fn pointwise_conv2d_bias_act(
     bias: &Tensor,
     act: Act,
 ) -> Result<Tensor> {
-    ensure_cpu(x, "pointwise_conv2d_bias_act")?;
+    if portable::is_used_for(x) {
+        return portable::bias_act(&portable::pointwise_conv2d(x, weight)?, bias, act);
+    }
     x.contiguous()?.apply_op3(
         &weight.contiguous()?,
         &bias.contiguous()?,
@@ -311,7 +315,9 @@ pub fn pointwise_conv2d_bias_residual(
     bias: &Tensor,
     residual: &Tensor,
 ) -> Result<Tensor> {
-    ensure_cpu(x, "pointwise_conv2d_bias_residual")?;
+    if portable::is_used_for(x) {
+        return portable::pointwise_conv2d_bias_residual(x, weight, bias, residual);
+    }
     x.contiguous()?.apply_op3_no_bwd(
         &weight.contiguous()?,
         &bias.contiguous()?,

@@ -4,7 +4,7 @@
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
-use super::{axpy, ensure_cpu, f32_slice};
+use super::{axpy, f32_slice, portable};
 
 /// For each output index: the two source indices and the weight of the second.
 pub(crate) fn taps(input: usize, output: usize) -> Vec<(usize, usize, f32)> {
@@ -113,10 +113,12 @@ impl CustomOp1 for ResizeBwd {
 /// Resizes `[N, C, H, W]` to `[N, C, out_h, out_w]` bilinearly with corner pixels aligned.
 /// Returns the input unchanged when the size already matches.
 pub fn resize_bilinear(input: &Tensor, out_h: usize, out_w: usize) -> Result<Tensor> {
-    ensure_cpu(input, "resize_bilinear")?;
     let (_, _, h, w) = input.dims4()?;
     if (h, w) == (out_h, out_w) {
         return Ok(input.clone());
+    }
+    if portable::is_used_for(input) {
+        return portable::resize_bilinear(input, out_h, out_w);
     }
     input.contiguous()?.apply_op1(ResizeFwd { out_h, out_w })
 }
