@@ -93,7 +93,7 @@ pub struct TrainArgs {
     /// Threads decoding and augmenting batches ahead of the model.
     #[arg(long, default_value_t = 1)]
     pub loader_threads: usize,
-    /// cpu, or cuda (a build with `--features cuda`).
+    /// cpu, or cuda (GPU 0; a build with `--features cuda`).
     #[arg(long, default_value = "cpu")]
     pub device: String,
     /// Print one JSON object per event on stderr and the summary as the last line on stdout.
@@ -102,18 +102,7 @@ pub struct TrainArgs {
 }
 
 fn device(name: &str) -> anyhow::Result<candle_core::Device> {
-    match name {
-        "cpu" => Ok(candle_core::Device::Cpu),
-        "cuda" => {
-            if !cfg!(feature = "cuda") {
-                bail!("--device cuda: this build has no CUDA support (build with --features cuda)");
-            }
-            bail!(
-                "--device cuda: the model's custom CPU kernels have no CUDA versions yet, so training runs on the CPU only"
-            )
-        }
-        other => bail!("--device is cpu or cuda, not {other:?}"),
-    }
+    crate::train::device_named(name).map_err(|e| anyhow::anyhow!("--device {e}"))
 }
 
 impl TrainArgs {

@@ -6,6 +6,7 @@
 pub mod augment;
 pub mod config;
 pub mod data;
+pub mod device;
 pub mod engine;
 pub mod events;
 pub mod infer;
@@ -17,6 +18,7 @@ pub mod prelabel;
 pub mod store;
 
 pub use config::{Augment, Budget, OptimizerConfig, RunRecord, TrainConfig};
+pub use device::device_named;
 pub use engine::{TrainError, TrainEvent, TrainSummary, resume, train};
 pub use infer::{Evaluation, Predictor, evaluate};
 pub use store::{RunDir, RunState, RunStatus, list_runs};

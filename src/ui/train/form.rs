@@ -36,6 +36,8 @@ pub struct TrainForm {
     pub jitter: f32,
     pub depth_multiplier: f64,
     pub loader_threads: usize,
+    /// `cpu` or `cuda`, as `train::device_named` takes it.
+    pub device: String,
 }
 
 impl Default for TrainForm {
@@ -61,6 +63,7 @@ impl Default for TrainForm {
             jitter: c.augment.jitter,
             depth_multiplier: c.depth_multiplier,
             loader_threads: c.loader_threads,
+            device: "cpu".to_owned(),
         }
     }
 }
@@ -252,10 +255,34 @@ impl TrainForm {
                     .on_hover_text("Threads that decode and augment batches ahead of the model");
                 ui.add(egui::DragValue::new(&mut self.loader_threads).range(1..=16));
                 ui.end_row();
-                ui.label("Device")
-                    .on_hover_text("Training runs on the CPU; the model's custom kernels have no CUDA versions yet");
-                ui.label("CPU");
-                ui.end_row();
+                self.device_ui(ui);
             });
+    }
+}
+
+impl TrainForm {
+    /// The device row: a choice on a CUDA build, the CPU (and why) on any other.
+    fn device_ui(&mut self, ui: &mut egui::Ui) {
+        if crate::train::device::CUDA_BUILT {
+            ui.label("Device").on_hover_text(
+                "CPU: the model's own kernels. CUDA: GPU 0, through Candle's CUDA ops",
+            );
+            egui::ComboBox::from_id_salt("train-device")
+                .selected_text(if self.device == "cuda" {
+                    "CUDA (GPU 0)"
+                } else {
+                    "CPU"
+                })
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.device, "cpu".to_owned(), "CPU");
+                    ui.selectable_value(&mut self.device, "cuda".to_owned(), "CUDA (GPU 0)");
+                });
+        } else {
+            ui.label("Device").on_hover_text(
+                "This build trains on the CPU; a build with --features cuda can train on a GPU",
+            );
+            ui.label("CPU");
+        }
+        ui.end_row();
     }
 }

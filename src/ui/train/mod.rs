@@ -123,12 +123,18 @@ impl TrainWorkspace {
             self.error = Some(e);
             return;
         }
+        let device = match crate::train::device_named(&self.form.device) {
+            Ok(device) => device,
+            Err(e) => {
+                self.error = Some(e);
+                return;
+            }
+        };
         let title = resume.as_ref().map_or_else(
             || format!("Training {} on {}", config.encoder, config.variant),
             |id| format!("Resuming {id}"),
         );
         let started = cx.jobs.start(JobKind::Train, title, &ctx, move |job| {
-            let device = candle_core::Device::Cpu;
             let mut observer = |event: &TrainEvent| job.emit(event.clone());
             let result = match resume {
                 Some(id) => {
