@@ -49,3 +49,33 @@ fn bench_profile_covers_the_kernels() -> candle_core::Result<()> {
     }
     Ok(())
 }
+
+/// Under the portable switch (`bench --portable`) a training step runs Candle's own ops: the
+/// profile has the step's phases and none of the CPU kernels.
+#[test]
+fn bench_runs_the_portable_ops_when_asked() -> candle_core::Result<()> {
+    let cfg = Config::mobilenetv2_plus().with_depth_multiplier(0.35);
+    let runs = bench::Runs {
+        repeats: 1,
+        warmup: 0,
+        profile: true,
+    };
+    let t = segstudio::model::ops::with_portable_kernels(|| {
+        bench::train_step(&cfg, 33, 33, 2, runs, SgdParams::default())
+    })?;
+    let profile = t.profile_ms.expect("profile requested");
+    assert!(profile.contains_key("backward_other"), "{profile:?}");
+    for kernel in [
+        "depthwise",
+        "pointwise",
+        "batch_norm",
+        "cross_entropy",
+        "resize",
+    ] {
+        assert!(
+            profile.keys().all(|k| !k.contains(kernel)),
+            "{kernel} kernel ran: {profile:?}"
+        );
+    }
+    Ok(())
+}

@@ -108,6 +108,10 @@ pub struct BenchArgs {
     /// `infer` only: f32, int8 (weights per output channel, integer kernels) or int8-per-tensor.
     #[arg(long, value_enum, default_value = "f32")]
     pub precision: Precision,
+    /// Run the f32 model through its portable ops (Candle's own, the path a GPU takes) instead
+    /// of the CPU kernels: what the kernels gain.
+    #[arg(long)]
+    pub portable: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -167,6 +171,9 @@ pub fn run_bench(cmd: &BenchCommand) -> anyhow::Result<()> {
     if args.precision != Precision::F32 && train {
         bail!("--precision int8 applies to `bench infer` only");
     }
+    if args.precision != Precision::F32 && args.portable {
+        bail!("--portable runs the f32 model; the int8 network has kernels of its own");
+    }
     let cfg = config(&args.encoder, args.classes, args.output_stride)?;
     let (h, w) = args.size;
     let runs = bench::Runs {
@@ -174,25 +181,37 @@ pub fn run_bench(cmd: &BenchCommand) -> anyhow::Result<()> {
         warmup: args.warmup,
         profile: args.profile,
     };
-    let result = if train {
-        bench::train_step(
-            &cfg,
-            h,
-            w,
-            args.batch,
-            runs,
-            crate::model::optim::SgdParams::default(),
-        )
-    } else if args.precision == Precision::Int8 {
-        bench::infer_int8(&cfg, h, w, args.batch, runs, Granularity::PerChannel)
-    } else if args.precision == Precision::Int8PerTensor {
-        bench::infer_int8(&cfg, h, w, args.batch, runs, Granularity::PerTensor)
+    let run = || {
+        if train {
+            bench::train_step(
+                &cfg,
+                h,
+                w,
+                args.batch,
+                runs,
+                crate::model::optim::SgdParams::default(),
+            )
+        } else if args.precision == Precision::Int8 {
+            bench::infer_int8(&cfg, h, w, args.batch, runs, Granularity::PerChannel)
+        } else if args.precision == Precision::Int8PerTensor {
+            bench::infer_int8(&cfg, h, w, args.batch, runs, Granularity::PerTensor)
+        } else {
+            bench::infer(&cfg, h, w, args.batch, runs)
+        }
+    };
+    let result = if args.portable {
+        crate::model::ops::with_portable_kernels(run)
     } else {
-        bench::infer(&cfg, h, w, args.batch, runs)
+        run()
     }
     .context("benchmark failed")?;
     if args.json {
-        return print_json(&result);
+        let mut value = serde_json::to_value(&result)?;
+        value["portable_ops"] = args.portable.into();
+        return print_json(&value);
+    }
+    if args.portable {
+        println!("portable ops (Candle's own, not the CPU kernels):");
     }
     println!(
         "{} {} {}x{} batch {}: median {:.1} ms (min {:.1}, max {:.1}) over {} runs, {:.2} images/s",
