@@ -4,45 +4,20 @@
 mod common;
 
 use candle_core::{D, DType, Device, Result, Tensor, Var};
-use common::{cross_entropy_naive, depthwise_naive, max_abs_diff, resize_naive, tensor, values};
+use common::{
+    DW_CASES, cross_entropy_naive, depthwise_case, max_abs_diff, resize_naive, tensor, values,
+};
 use segstudio::model::ops::{ConvParams, cross_entropy_ignore, depthwise_conv2d, resize_bilinear};
 use segstudio::model::optim::{Sgd, SgdParams, poly_lr};
 
 /// The ignore label of the project's masks, as the loss takes it.
 const IGNORE_LABEL: u32 = segstudio::project::IGNORE_LABEL as u32;
 
-/// (n, c, h, w, k, stride, padding, dilation)
-type DwCase = (usize, usize, usize, usize, usize, usize, usize, usize);
-const DW_CASES: &[DwCase] = &[
-    (2, 3, 9, 11, 3, 1, 1, 1),
-    (1, 4, 17, 19, 3, 2, 1, 1),
-    (2, 3, 13, 12, 3, 1, 2, 2),
-    (1, 2, 17, 19, 3, 2, 2, 2),
-    (1, 3, 10, 9, 5, 1, 2, 1),
-    (1, 2, 8, 8, 3, 1, 6, 6),
-    (1, 2, 7, 9, 1, 2, 0, 1),
-    (2, 2, 9, 10, 3, 2, 0, 1),
-    (1, 2, 12, 12, 3, 2, 1, 1),
-];
-
 #[test]
 fn depthwise_forward_matches_naive() -> Result<()> {
-    for (i, &(n, c, h, w, k, s, p, d)) in DW_CASES.iter().enumerate() {
-        let x = values(n * c * h * w, 1 + i as u64);
-        let wt = values(c * k * k, 100 + i as u64);
-        let (want, ho, wo) = depthwise_naive(&x, (n, c, h, w), &wt, k, s, p, d);
-        let xt = Tensor::from_vec(x, (n, c, h, w), &Device::Cpu)?;
-        let wt = Tensor::from_vec(wt, (c, 1, k, k), &Device::Cpu)?;
-        let got = depthwise_conv2d(
-            &xt,
-            &wt,
-            ConvParams {
-                stride: s,
-                padding: p,
-                dilation: d,
-            },
-        )?;
-        let want = Tensor::from_vec(want, (n, c, ho, wo), &Device::Cpu)?;
+    for i in 0..DW_CASES.len() {
+        let (xt, wt, want, params) = depthwise_case(i)?;
+        let got = depthwise_conv2d(&xt, &wt, params)?;
         assert_eq!(got.dims(), want.dims(), "case {i}");
         let err = max_abs_diff(&got, &want)?;
         assert!(err < 1e-5, "case {i}: max err {err}");

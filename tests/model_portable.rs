@@ -5,7 +5,9 @@
 mod common;
 
 use candle_core::{DType, Device, Result, Tensor, Var};
-use common::{cross_entropy_naive, depthwise_naive, max_abs_diff, resize_naive, tensor, values};
+use common::{
+    DW_CASES, cross_entropy_naive, depthwise_case, max_abs_diff, resize_naive, tensor, values,
+};
 use segstudio::model::ops::{self, Act, ConvParams, portable};
 use segstudio::model::{Config, Model};
 
@@ -74,29 +76,11 @@ fn assert_same_op(
     Ok(())
 }
 
-/// (n, c, h, w, k, stride, padding, dilation)
-type DwCase = (usize, usize, usize, usize, usize, usize, usize, usize);
-/// The shapes the backbones use and odd ones.
-const DW_CASES: &[DwCase] = &[
-    (2, 3, 9, 11, 3, 1, 1, 1),
-    (1, 4, 17, 19, 3, 2, 1, 1),
-    (1, 2, 17, 19, 3, 2, 2, 2),
-    (1, 3, 10, 9, 5, 1, 2, 1),
-    (1, 2, 8, 8, 3, 1, 6, 6),
-    (1, 2, 7, 9, 1, 2, 0, 1),
-    (2, 2, 9, 10, 3, 2, 0, 1),
-];
-
 #[test]
 fn depthwise_matches_the_naive_reference_and_the_kernel() -> Result<()> {
     for (i, &(n, c, h, w, k, s, p, d)) in DW_CASES.iter().enumerate() {
-        let x = values(n * c * h * w, 1 + i as u64);
-        let wt = values(c * k * k, 100 + i as u64);
-        let (want, ho, wo) = depthwise_naive(&x, (n, c, h, w), &wt, k, s, p, d);
-        let xt = Tensor::from_vec(x, (n, c, h, w), &Device::Cpu)?;
-        let wt = Tensor::from_vec(wt, (c, 1, k, k), &Device::Cpu)?;
+        let (xt, wt, want, _) = depthwise_case(i)?;
         let got = portable::depthwise_conv2d(&xt, &wt, params(s, p, d))?;
-        let want = Tensor::from_vec(want, (n, c, ho, wo), &Device::Cpu)?;
         assert!(max_abs_diff(&got, &want)? < 1e-5, "case {i}");
         assert_same_op(
             &format!("depthwise case {i}"),

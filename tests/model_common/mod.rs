@@ -5,6 +5,41 @@
 )]
 
 use candle_core::{Device, Result, Tensor};
+use segstudio::model::ops::ConvParams;
+
+/// (n, c, h, w, k, stride, padding, dilation)
+pub type DwCase = (usize, usize, usize, usize, usize, usize, usize, usize);
+/// The depthwise shapes the backbones use (stride 2, dilation, 5x5) and odd ones.
+pub const DW_CASES: &[DwCase] = &[
+    (2, 3, 9, 11, 3, 1, 1, 1),
+    (1, 4, 17, 19, 3, 2, 1, 1),
+    (2, 3, 13, 12, 3, 1, 2, 2),
+    (1, 2, 17, 19, 3, 2, 2, 2),
+    (1, 3, 10, 9, 5, 1, 2, 1),
+    (1, 2, 8, 8, 3, 1, 6, 6),
+    (1, 2, 7, 9, 1, 2, 0, 1),
+    (2, 2, 9, 10, 3, 2, 0, 1),
+    (1, 2, 12, 12, 3, 2, 1, 1),
+];
+
+/// Case `i` of [`DW_CASES`]: seeded input and weights, the naive reference's output, and the
+/// convolution's parameters.
+pub fn depthwise_case(i: usize) -> Result<(Tensor, Tensor, Tensor, ConvParams)> {
+    let (n, c, h, w, k, stride, padding, dilation) = DW_CASES[i];
+    let x = values(n * c * h * w, 1 + i as u64);
+    let wt = values(c * k * k, 100 + i as u64);
+    let (want, ho, wo) = depthwise_naive(&x, (n, c, h, w), &wt, k, stride, padding, dilation);
+    Ok((
+        Tensor::from_vec(x, (n, c, h, w), &Device::Cpu)?,
+        Tensor::from_vec(wt, (c, 1, k, k), &Device::Cpu)?,
+        Tensor::from_vec(want, (n, c, ho, wo), &Device::Cpu)?,
+        ConvParams {
+            stride,
+            padding,
+            dilation,
+        },
+    ))
+}
 
 /// Deterministic pseudo-random f32 values in [-1, 1) (xorshift; no extra crates).
 pub fn values(n: usize, seed: u64) -> Vec<f32> {
