@@ -72,17 +72,20 @@ pub fn depthwise_conv2d(input: &Tensor, weight: &Tensor, params: ConvParams) -> 
         .pad_with_zeros(2, p, p)?
         .pad_with_zeros(3, p, p)?
         .contiguous()?;
+    // The column taps are the same for every row of taps: built (and uploaded) once.
+    let cols = (0..kw)
+        .map(|j| tap_indices(j * params.dilation, params.stride, ow, input))
+        .collect::<Result<Vec<_>>>()?;
     let mut sum: Option<Tensor> = None;
     for i in 0..kh {
         let rows = tap_indices(i * params.dilation, params.stride, oh, input)?;
         let band = padded.index_select(&rows, 2)?;
-        for j in 0..kw {
-            let cols = tap_indices(j * params.dilation, params.stride, ow, input)?;
+        for (j, cols) in cols.iter().enumerate() {
             let tap = weight
                 .narrow(2, i, 1)?
                 .narrow(3, j, 1)?
                 .reshape((1, c, 1, 1))?;
-            let term = band.index_select(&cols, 3)?.broadcast_mul(&tap)?;
+            let term = band.index_select(cols, 3)?.broadcast_mul(&tap)?;
             sum = Some(match sum {
                 Some(s) => (s + term)?,
                 None => term,
@@ -168,22 +171,23 @@ pub fn cross_entropy_ignore(logits: &Tensor, labels: &Tensor, ignore: u32) -> Re
     (picked * weight)?.sum_all()?.neg()?.div(&count)
 }
 
-/// The `[out, input]` matrix of a bilinear resize along one axis (`align_corners = true`).
+/// The `[input, out]` matrix of a bilinear resize along one axis (`align_corners = true`):
+/// rows of `input` samples times it give rows of `out` samples.
 fn resize_matrix(input: usize, output: usize, like: &Tensor) -> Result<Tensor> {
-    let mut m = vec![0f32; output * input];
+    let mut m = vec![0f32; input * output];
     for (o, (i0, i1, f)) in super::resize_taps(input, output).into_iter().enumerate() {
-        m[o * input + i0] += 1.0 - f;
-        m[o * input + i1] += f;
+        m[i0 * output + o] += 1.0 - f;
+        m[i1 * output + o] += f;
     }
-    Tensor::from_vec(m, (output, input), like.device())
+    Tensor::from_vec(m, (input, output), like.device())
 }
 
 /// Bilinear resize of `[N, C, H, W]` to `[N, C, out_h, out_w]` with corner pixels aligned: two
 /// matrix products, one per axis.
 pub fn resize_bilinear(input: &Tensor, out_h: usize, out_w: usize) -> Result<Tensor> {
     let (n, c, h, w) = input.dims4()?;
-    let along_x = resize_matrix(w, out_w, input)?.t()?.contiguous()?;
-    let along_y = resize_matrix(h, out_h, input)?.t()?.contiguous()?;
+    let along_x = resize_matrix(w, out_w, input)?;
+    let along_y = resize_matrix(h, out_h, input)?;
     let x = input.reshape((n * c * h, w))?.matmul(&along_x)?;
     let y = x
         .reshape((n * c, h, out_w))?
