@@ -258,9 +258,7 @@ impl TrainForm {
                 self.device_ui(ui);
             });
     }
-}
 
-impl TrainForm {
     /// The device row: a choice on a CUDA build, the CPU (and why) on any other.
     fn device_ui(&mut self, ui: &mut egui::Ui) {
         if crate::train::device::CUDA_BUILT {
