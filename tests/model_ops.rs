@@ -5,9 +5,10 @@ mod common;
 
 use candle_core::{D, DType, Device, Result, Tensor, Var};
 use common::{
-    DW_CASES, cross_entropy_naive, depthwise_case, max_abs_diff, resize_naive, tensor, values,
+    DW_CASES, conv_params, cross_entropy_naive, depthwise_case, max_abs_diff, resize_naive, tensor,
+    values,
 };
-use segstudio::model::ops::{ConvParams, cross_entropy_ignore, depthwise_conv2d, resize_bilinear};
+use segstudio::model::ops::{cross_entropy_ignore, depthwise_conv2d, resize_bilinear};
 use segstudio::model::optim::{Sgd, SgdParams, poly_lr};
 
 /// The ignore label of the project's masks, as the loss takes it.
@@ -31,15 +32,7 @@ fn depthwise_backward_matches_grouped_conv() -> Result<()> {
     for (i, &(n, c, h, w, k, s, p, d)) in DW_CASES.iter().enumerate() {
         let x = Var::from_tensor(&tensor(&[n, c, h, w], 10 + i as u64)?)?;
         let wt = Var::from_tensor(&tensor(&[c, 1, k, k], 200 + i as u64)?)?;
-        let ours = depthwise_conv2d(
-            &x,
-            &wt,
-            ConvParams {
-                stride: s,
-                padding: p,
-                dilation: d,
-            },
-        )?;
+        let ours = depthwise_conv2d(&x, &wt, conv_params(s, p, d))?;
         let r = tensor(ours.dims(), 300 + i as u64)?;
         let g1 = (&ours * &r)?.sum_all()?.backward()?;
         let theirs = x.conv2d(&wt, p, s, d, c)?;
@@ -85,11 +78,7 @@ fn check_directional(
 #[test]
 fn depthwise_finite_differences() -> Result<()> {
     for (i, &(n, c, h, w, k, s, p, d)) in DW_CASES.iter().enumerate() {
-        let params = ConvParams {
-            stride: s,
-            padding: p,
-            dilation: d,
-        };
+        let params = conv_params(s, p, d);
         let x = tensor(&[n, c, h, w], 20 + i as u64)?;
         let wt = tensor(&[c, 1, k, k], 40 + i as u64)?;
         let (ho, wo) = (params.out_len(h, k), params.out_len(w, k));
@@ -375,11 +364,7 @@ fn fused_depthwise_bias_act_matches_separate_ops() -> Result<()> {
     use segstudio::model::ops::Act;
     use segstudio::model::ops::{bias_act, depthwise_conv2d_bias_act};
     for (i, &(n, c, h, w, k, s, p, d)) in DW_CASES.iter().enumerate() {
-        let params = ConvParams {
-            stride: s,
-            padding: p,
-            dilation: d,
-        };
+        let params = conv_params(s, p, d);
         let x = (tensor(&[n, c, h, w], 500 + i as u64)? * 3.0)?;
         let wt = tensor(&[c, 1, k, k], 600 + i as u64)?;
         let b = tensor(&[c], 700 + i as u64)?;
@@ -487,14 +472,6 @@ const CONV_CASES: &[ConvCase] = &[
     (1, 3, 2, 12, 12, 3, 1, 2, 2),
     (1, 2, 3, 17, 15, 5, 2, 2, 1),
 ];
-
-fn conv_params(s: usize, p: usize, d: usize) -> ConvParams {
-    ConvParams {
-        stride: s,
-        padding: p,
-        dilation: d,
-    }
-}
 
 /// The im2col convolution against Candle's conv2d, values and both gradients.
 #[test]

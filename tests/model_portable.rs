@@ -6,20 +6,13 @@ mod common;
 
 use candle_core::{DType, Device, Result, Tensor, Var};
 use common::{
-    DW_CASES, cross_entropy_naive, depthwise_case, max_abs_diff, resize_naive, tensor, values,
+    DW_CASES, conv_params, cross_entropy_naive, depthwise_case, max_abs_diff, resize_naive, tensor,
+    values,
 };
-use segstudio::model::ops::{self, Act, ConvParams, portable};
+use segstudio::model::ops::{self, Act, portable};
 use segstudio::model::{Config, Model};
 
 const IGNORE_LABEL: u32 = segstudio::project::IGNORE_LABEL as u32;
-
-fn params(stride: usize, padding: usize, dilation: usize) -> ConvParams {
-    ConvParams {
-        stride,
-        padding,
-        dilation,
-    }
-}
 
 /// Largest difference between two gradients, relative to the larger magnitude of the pair.
 fn rel_diff(a: &Tensor, b: &Tensor) -> Result<f32> {
@@ -80,13 +73,13 @@ fn assert_same_op(
 fn depthwise_matches_the_naive_reference_and_the_kernel() -> Result<()> {
     for (i, &(n, c, h, w, k, s, p, d)) in DW_CASES.iter().enumerate() {
         let (xt, wt, want, _) = depthwise_case(i)?;
-        let got = portable::depthwise_conv2d(&xt, &wt, params(s, p, d))?;
+        let got = portable::depthwise_conv2d(&xt, &wt, conv_params(s, p, d))?;
         assert!(max_abs_diff(&got, &want)? < 1e-5, "case {i}");
         assert_same_op(
             &format!("depthwise case {i}"),
             &[xt, wt],
-            &|t| ops::depthwise_conv2d(&t[0], &t[1], params(s, p, d)),
-            &|t| portable::depthwise_conv2d(&t[0], &t[1], params(s, p, d)),
+            &|t| ops::depthwise_conv2d(&t[0], &t[1], conv_params(s, p, d)),
+            &|t| portable::depthwise_conv2d(&t[0], &t[1], conv_params(s, p, d)),
         )?;
         let bias = tensor(&[c], 300 + i as u64)?;
         for act in [Act::None, Act::Relu6] {
@@ -95,13 +88,13 @@ fn depthwise_matches_the_naive_reference_and_the_kernel() -> Result<()> {
             assert_same_op(
                 &format!("depthwise + bias + {act:?}, case {i}"),
                 &inputs,
-                &|t| ops::depthwise_conv2d_bias_act(&t[0], &t[1], &t[2], params(s, p, d), act),
+                &|t| ops::depthwise_conv2d_bias_act(&t[0], &t[1], &t[2], conv_params(s, p, d), act),
                 &|t| {
                     portable::depthwise_conv2d_act_bias_act(
                         &t[0],
                         &t[1],
                         &t[2],
-                        params(s, p, d),
+                        conv_params(s, p, d),
                         Act::None,
                         act,
                     )
@@ -126,8 +119,8 @@ fn dense_and_pointwise_convolutions_match_the_kernels() -> Result<()> {
         assert_same_op(
             &format!("dense conv case {i}"),
             &inputs,
-            &|t| ops::conv2d_im2col(&t[0], &t[1], params(s, p, d)),
-            &|t| portable::conv2d(&t[0], &t[1], params(s, p, d)),
+            &|t| ops::conv2d_im2col(&t[0], &t[1], conv_params(s, p, d)),
+            &|t| portable::conv2d(&t[0], &t[1], conv_params(s, p, d)),
         )?;
     }
     let inputs = [
@@ -163,13 +156,19 @@ fn inference_fusions_match_the_kernels() -> Result<()> {
     let x = tensor(&[1, 4, 9, 8], 50)?;
     let dw = tensor(&[4, 1, 3, 3], 51)?;
     let bias = tensor(&[4], 52)?;
-    let want =
-        ops::depthwise_conv2d_act_bias_act(&x, &dw, &bias, params(2, 1, 1), Act::Relu, Act::Relu6)?;
+    let want = ops::depthwise_conv2d_act_bias_act(
+        &x,
+        &dw,
+        &bias,
+        conv_params(2, 1, 1),
+        Act::Relu,
+        Act::Relu6,
+    )?;
     let got = portable::depthwise_conv2d_act_bias_act(
         &x,
         &dw,
         &bias,
-        params(2, 1, 1),
+        conv_params(2, 1, 1),
         Act::Relu,
         Act::Relu6,
     )?;
@@ -358,7 +357,7 @@ fn the_portable_switch_is_scoped_to_its_closure() -> Result<()> {
         profile::set_enabled(false);
         Ok(profile::take().contains_key("depthwise_conv2d.fwd"))
     };
-    let conv = || ops::depthwise_conv2d(&x, &w, params(1, 1, 1));
+    let conv = || ops::depthwise_conv2d(&x, &w, conv_params(1, 1, 1));
     assert!(kernel_ran(&conv)?);
     assert!(!kernel_ran(&|| ops::with_portable_kernels(conv))?);
     let caught = std::panic::catch_unwind(|| ops::with_portable_kernels(|| panic!("inside")));

@@ -33,12 +33,16 @@ pub fn depthwise_case(i: usize) -> Result<(Tensor, Tensor, Tensor, ConvParams)> 
         Tensor::from_vec(x, (n, c, h, w), &Device::Cpu)?,
         Tensor::from_vec(wt, (c, 1, k, k), &Device::Cpu)?,
         Tensor::from_vec(want, (n, c, ho, wo), &Device::Cpu)?,
-        ConvParams {
-            stride,
-            padding,
-            dilation,
-        },
+        conv_params(stride, padding, dilation),
     ))
+}
+
+pub fn conv_params(stride: usize, padding: usize, dilation: usize) -> ConvParams {
+    ConvParams {
+        stride,
+        padding,
+        dilation,
+    }
 }
 
 /// Deterministic pseudo-random f32 values in [-1, 1) (xorshift; no extra crates).
